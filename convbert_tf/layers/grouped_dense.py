@@ -1,0 +1,114 @@
+"""Grouped dense projection (ConvBERT's `GDense`, GroupBERT's grouped FFN matrix)."""
+
+import keras
+from keras import ops
+
+from convbert_tf.layers.validation import check_divisible, check_positive
+
+
+def grouped_matmul(x, kernel):
+    """Multiplies contiguous channel groups of `x` by their own block of `kernel`.
+
+    Args:
+        x: tensor `[..., G * in_per_group]`.
+        kernel: tensor `[G, in_per_group, out_per_group]`.
+
+    Returns:
+        Tensor `[..., G * out_per_group]`; group g reads channels
+        `[g * in_per_group, (g + 1) * in_per_group)` only.
+    """
+    groups, in_per_group, out_per_group = kernel.shape
+    if groups == 1:
+        return ops.matmul(x, kernel[0])
+    leading = ops.shape(x)[:-1]
+    # [N, G, i] -> [G, N, i] @ [G, i, o] -> [G, N, o]: a plain batched matmul. An einsum over
+    # "...gi" leaves two unknown dims, which the TFLite converter cannot lower to builtins.
+    flat = ops.reshape(x, (-1, groups, in_per_group))
+    out = ops.matmul(ops.transpose(flat, (1, 0, 2)), kernel)
+    out = ops.transpose(out, (1, 0, 2))
+    return ops.reshape(out, (*leading, groups * out_per_group))
+
+
+@keras.saving.register_keras_serializable(package="convbert_tf")
+class GroupedDense(keras.layers.Layer):
+    """Dense layer whose channels are split into `num_groups` independent groups.
+
+    The kernel is `[num_groups, input_dim / num_groups, units / num_groups]` (the layout of
+    ConvBERT's released `g_dense` weights) and the bias is `[units]`. Group `g` maps the
+    contiguous input channels of group `g` to the contiguous output channels of group `g`;
+    there is no mixing across groups. With `num_groups=1` it computes exactly `Dense(units)`.
+
+    Args:
+        units: output width; must be divisible by `num_groups`.
+        num_groups: number of channel groups (`G`).
+        activation: activation applied after the bias (any `keras.activations` identifier).
+        use_bias: whether to add a `[units]` bias.
+        kernel_initializer: initializer for the grouped kernel.
+        bias_initializer: initializer for the bias.
+
+    Example:
+    >>> layer = GroupedDense(8, num_groups=2)
+    >>> layer(np.ones((2, 3, 6), "float32")).shape
+    (2, 3, 8)
+    """
+
+    def __init__(
+        self,
+        units,
+        num_groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_positive(units=units, num_groups=num_groups)
+        check_divisible("units", units, "num_groups", num_groups)
+        self.units = units
+        self.num_groups = num_groups
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"GroupedDense needs a known last dimension; got input_shape={input_shape}."
+            )
+        check_divisible("input last dimension", input_dim, "num_groups", self.num_groups)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.num_groups, input_dim // self.num_groups, self.units // self.num_groups),
+            initializer=self.kernel_initializer,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(self.units,), initializer=self.bias_initializer
+            )
+
+    def call(self, inputs):
+        outputs = grouped_matmul(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "num_groups": self.num_groups,
+                "activation": keras.activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            }
+        )
+        return config

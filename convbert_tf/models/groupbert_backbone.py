@@ -1,0 +1,117 @@
+"""The GroupBERT encoder as a functional keras-hub `Backbone`."""
+
+import keras
+
+from convbert_tf.layers import BertEmbedding, GroupBertLayer
+from convbert_tf.layers.initializers import truncated_normal
+from convbert_tf.layers.validation import check_positive
+from convbert_tf.models.preset_backbone import PresetBackbone, backbone_inputs
+from convbert_tf.models.presets import GROUPBERT_PRESETS
+
+
+@keras.saving.register_keras_serializable(package="convbert_tf")
+class GroupBertBackbone(PresetBackbone):
+    """GroupBERT (Chelombiev et al., 2021): pre-LN layers with a grouped conv module and
+    grouped FFNs.
+
+    BERT embeddings -> LayerNorm -> dropout -> `num_layers` `GroupBertLayer`s -> final
+    LayerNorm. `pooled_output` is BERT's pooler: `tanh(Dense(sequence_output[:, 0]))`.
+    LayerNorm epsilon is 1e-3 throughout, as in the reference.
+
+    Args:
+        vocabulary_size: word-piece vocabulary size.
+        num_layers: number of layers.
+        num_heads: attention heads.
+        hidden_dim: model width `d` (a multiple of `conv_group_size` and `num_groups`).
+        intermediate_dim: grouped-FFN width (4d).
+        num_groups: groups of the FFN down-projections (4).
+        conv_kernel_size: odd width of the grouped convolution (7).
+        conv_group_size: channels per convolution group (16).
+        dropout: dropout rate (0.1).
+        max_sequence_length: learned positions (512).
+        num_segments: token types (2).
+        dtype: dtype or dtype policy.
+
+    Example:
+    >>> backbone = GroupBertBackbone.from_preset("group_bert_tiny_en", load_weights=False)
+    >>> ids = np.ones((1, 16), "int32")
+    >>> out = backbone({"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": ids})
+    >>> out["pooled_output"].shape
+    TensorShape([1, 128])
+    """
+
+    architecture_presets = GROUPBERT_PRESETS
+
+    def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
+                 num_groups=4, conv_kernel_size=7, conv_group_size=16, dropout=0.1,
+                 max_sequence_length=512, num_segments=2, dtype=None, **kwargs):
+        check_positive(num_layers=num_layers)
+
+        # === Layers ===
+        self.embeddings = BertEmbedding(
+            vocabulary_size, hidden_dim, max_sequence_length, num_segments, dropout,
+            layer_norm_epsilon=1e-3, dtype=dtype, name="embeddings",
+        )
+        self.token_embedding = self.embeddings.token_embedding
+        self.transformer_layers = [
+            GroupBertLayer(
+                hidden_dim, num_heads, intermediate_dim, num_groups=num_groups,
+                conv_kernel_size=conv_kernel_size, conv_group_size=conv_group_size,
+                dropout=dropout, layer_norm_epsilon=1e-3,
+                kernel_initializer=truncated_normal(0.02), dtype=dtype,
+                name=f"transformer_layer_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.final_layer_norm = keras.layers.LayerNormalization(
+            epsilon=1e-3, dtype=dtype, name="final_layer_norm"
+        )
+        self.pooled_dense = keras.layers.Dense(
+            hidden_dim, activation="tanh", kernel_initializer=truncated_normal(0.02),
+            dtype=dtype, name="pooled_dense",
+        )
+
+        # === Functional model ===
+        inputs = backbone_inputs()
+        x = self.embeddings(inputs["token_ids"], inputs["segment_ids"])
+        for layer in self.transformer_layers:
+            x = layer(x, padding_mask=inputs["padding_mask"])
+        x = self.final_layer_norm(x)
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])},
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.num_groups = num_groups
+        self.conv_kernel_size = conv_kernel_size
+        self.conv_group_size = conv_group_size
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.num_segments = num_segments
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "num_layers": self.num_layers,
+                "num_heads": self.num_heads,
+                "hidden_dim": self.hidden_dim,
+                "intermediate_dim": self.intermediate_dim,
+                "num_groups": self.num_groups,
+                "conv_kernel_size": self.conv_kernel_size,
+                "conv_group_size": self.conv_group_size,
+                "dropout": self.dropout,
+                "max_sequence_length": self.max_sequence_length,
+                "num_segments": self.num_segments,
+            }
+        )
+        return config

@@ -1,0 +1,59 @@
+"""What ConvBERT and GroupBERT backbones share: inputs and architecture presets."""
+
+import keras
+from keras_hub.models import Backbone
+
+
+class _ClassProperty:
+    def __init__(self, getter):
+        self.getter = getter
+
+    def __get__(self, instance, owner):
+        return self.getter(owner)
+
+
+def backbone_inputs():
+    """The three int32 `[batch, seq]` inputs every backbone takes, keras-hub naming."""
+    return {
+        name: keras.Input(shape=(None,), dtype="int32", name=name)
+        for name in ("token_ids", "segment_ids", "padding_mask")
+    }
+
+
+class PresetBackbone(Backbone):
+    """A keras-hub `Backbone` that also knows built-in architecture presets.
+
+    `from_preset(name)` accepts a built-in architecture name (`cls.presets`) with
+    `load_weights=False`, and anything keras-hub accepts (a preset directory written by
+    `save_to_preset` or `convbert-tf convert`) otherwise.
+    """
+
+    architecture_presets = {}
+
+    @_ClassProperty
+    def presets(cls):  # noqa: N805 - a class property
+        """Built-in architecture presets: name -> {"metadata", "config"}."""
+        return dict(cls.architecture_presets)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds a backbone from a built-in architecture name or a preset directory.
+
+        Args:
+            preset: a name in `cls.presets`, or a keras-hub preset directory / handle.
+            load_weights: must be False for built-in names (they ship no weights).
+            **kwargs: config overrides, e.g. `dropout=0.0` or `dtype="bfloat16"`.
+
+        Example:
+        >>> backbone = ConvBertBackbone.from_preset("conv_bert_small_en", load_weights=False)
+        """
+        if isinstance(preset, str) and preset in cls.architecture_presets:
+            if load_weights:
+                raise ValueError(
+                    f"Preset {preset!r} is an architecture only: no weights are bundled and "
+                    "none can be downloaded here. Pass `load_weights=False` for random "
+                    "weights, or convert a released checkpoint (`convbert-tf convert SRC DST`) "
+                    "and pass the resulting directory."
+                )
+            return cls(**{**cls.architecture_presets[preset]["config"], **kwargs})
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
