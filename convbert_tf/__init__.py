@@ -1,10 +1,36 @@
 """convbert_tf: ConvBERT and GroupBERT as first-class Keras 3 citizens.
 
-Layers (`convbert_tf.layers`) -> backbones -> tasks -> training / export / CLI.
+Layers (`convbert_tf.layers`) -> backbones (`convbert_tf.models`) -> preprocessing and tasks ->
+training / export / CLI; imports only point down.
+
+Public names are resolved lazily (PEP 562), so `import convbert_tf` and `convbert-tf --help`
+do not pay for importing TensorFlow until a model, layer or tokenizer is used. Saved `.keras`
+files still load with only `import convbert_tf`: Keras imports the module recorded in each
+object's config, which registers the class.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
+# public name -> module that defines it
+_EXPORTS = {
+    "ConvBertBackbone": "convbert_tf.models",
+    "GroupBertBackbone": "convbert_tf.models",
+}
 
-__all__ = ["ConvBertBackbone", "GroupBertBackbone", "__version__"]
+__all__ = sorted([*_EXPORTS, "__version__", "layers"])
+
+
+def __getattr__(name):
+    if name == "layers":
+        return importlib.import_module("convbert_tf.layers")
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'convbert_tf' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
