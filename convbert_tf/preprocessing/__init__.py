@@ -1,0 +1,26 @@
+"""tf.text preprocessing for ConvBERT: tokenizer, packers, vocabulary tools."""
+
+from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
+from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
+from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack, truncated_lengths
+from convbert_tf.preprocessing.text_classifier_preprocessor import (
+    ConvBertTextClassifierPreprocessor,
+)
+from convbert_tf.preprocessing.vocabulary import (
+    SPECIAL_TOKENS,
+    build_vocabulary,
+    default_vocabulary_path,
+    load_vocabulary,
+)
+
+__all__ = [
+    "ConvBertMaskedLMPreprocessor",
+    "ConvBertTextClassifierPreprocessor",
+    "ConvBertTokenizer",
+    "SPECIAL_TOKENS",
+    "build_vocabulary",
+    "default_vocabulary_path",
+    "load_vocabulary",
+    "tflite_friendly_pack",
+    "truncated_lengths",
+]

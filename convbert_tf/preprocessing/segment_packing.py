@@ -1,0 +1,95 @@
+"""`tflite_friendly_pack`: `[CLS] a [SEP] (b [SEP])` packing with TFLite builtins.
+
+`tf_text.combine_segments` and `tf_text.pad_model_inputs` lower to
+`RaggedRange`/`RaggedGather`, which have no TFLite kernel, and keras-hub's
+`MultiSegmentPacker` uses them. This packer only needs the lengths of the
+ragged rows, `RaggedTensor.to_tensor(shape=[None, L])` (the tf.text
+`RaggedTensorToTensor` custom op) and dense arithmetic + one batched gather,
+so the same function serves training (`tf.data`), SavedModel and TFLite.
+
+Truncation of pairs is "longest first" (Hugging Face `longest_first`, which
+on two segments equals round-robin starting with the first segment and also
+keras-hub's `"round_robin"`): with budget `B = L - 3`,
+`len_a' = min(len_a, max(ceil(B / 2), B - len_b))` and
+`len_b' = min(len_b, B - len_a')`.
+"""
+
+import tensorflow as tf
+
+
+def truncated_lengths(lengths, sequence_length):
+    """Longest-first lengths of 1 or 2 segments after reserving special tokens.
+
+    Args:
+        lengths: list of 1 or 2 int32 tensors `[batch]`, the segment lengths.
+        sequence_length: int, the packed length including `[CLS]`/`[SEP]`.
+
+    Returns:
+        A list with one int32 tensor `[batch]` per segment.
+    """
+    if len(lengths) == 1:
+        return [tf.minimum(lengths[0], sequence_length - 2)]
+    if len(lengths) != 2:
+        raise ValueError(f"Only 1 or 2 segments can be packed. Received {len(lengths)}.")
+    budget = sequence_length - 3
+    len_a, len_b = lengths
+    half_up = (budget + 1) // 2
+    new_a = tf.minimum(len_a, tf.maximum(half_up, budget - len_b))
+    new_b = tf.minimum(len_b, budget - new_a)
+    return [new_a, new_b]
+
+
+def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id):
+    """Packs 1 or 2 batches of ragged token ids into fixed-length model inputs.
+
+    Args:
+        segments: tuple/list of 1 or 2 `tf.RaggedTensor`s of shape
+            `[batch, None]` and integer dtype; all with the same batch size.
+        sequence_length: int >= 3, the fixed output length `L`.
+        start_id, end_id, pad_id: ints, ids of `[CLS]`, `[SEP]`, `[PAD]`.
+
+    Returns:
+        `(token_ids, segment_ids, padding_mask)`, int32 tensors `[batch, L]`.
+
+    Example:
+    ```python
+    a = tf.ragged.constant([[7, 8, 9], [5]])
+    b = tf.ragged.constant([[4], [6, 6]])
+    ids, seg, mask = tflite_friendly_pack((a, b), 8, 101, 102, 0)
+    # ids[0] = [101, 7, 8, 9, 102, 4, 102, 0]
+    ```
+    """
+    segments = list(segments)
+    if sequence_length < 3:
+        raise ValueError(f"`sequence_length` must be >= 3. Received: {sequence_length}")
+    L = sequence_length
+    lengths = [tf.cast(s.row_lengths(), tf.int32) for s in segments]
+    kept = truncated_lengths(lengths, L)
+    # Fixed-width dense views; `to_tensor(shape=...)` also cuts rows longer
+    # than L without any ragged slicing op.
+    dense = [tf.cast(s.to_tensor(default_value=pad_id, shape=[None, L]), tf.int32) for s in segments]
+
+    positions = tf.range(L, dtype=tf.int32)[tf.newaxis, :]  # [1, L]
+    len_a = kept[0][:, tf.newaxis]  # [B, 1]
+    end_a = len_a + 1  # position of the first [SEP]
+    # Index into concat(a, b) for each output position; clipped so the gather
+    # is always in range, and overridden below where a special token goes.
+    index = tf.clip_by_value(positions - 1, 0, L - 1) + tf.zeros_like(len_a)
+    in_a = (positions >= 1) & (positions < end_a)
+    token_ids = tf.where(in_a, tf.gather(dense[0], index, batch_dims=1), pad_id)
+    token_ids = tf.where(positions == 0, start_id, token_ids)
+    token_ids = tf.where(positions == end_a, end_id, token_ids)
+    segment_ids = tf.zeros_like(token_ids)
+    total = end_a + 1
+    if len(segments) == 2:
+        len_b = kept[1][:, tf.newaxis]
+        start_b = end_a + 1
+        end_b = start_b + len_b
+        index_b = tf.clip_by_value(positions - start_b, 0, L - 1)
+        in_b = (positions >= start_b) & (positions < end_b)
+        token_ids = tf.where(in_b, tf.gather(dense[1], index_b, batch_dims=1), token_ids)
+        token_ids = tf.where(positions == end_b, end_id, token_ids)
+        segment_ids = tf.cast((positions >= start_b) & (positions <= end_b), tf.int32)
+        total = end_b + 1
+    padding_mask = tf.cast(positions < total, tf.int32)
+    return token_ids, segment_ids, padding_mask
