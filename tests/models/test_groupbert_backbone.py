@@ -1,0 +1,84 @@
+import keras
+import numpy as np
+import pytest
+
+from convbert_tf.models import GroupBertBackbone
+from tests.conftest import backbone_batch
+from tests.numpy_reference import dense, groupbert_layer, layer_norm
+
+TINY = {
+    "vocabulary_size": 100,
+    "num_layers": 2,
+    "num_heads": 2,
+    "hidden_dim": 32,
+    "intermediate_dim": 128,
+    "dropout": 0.0,
+    "max_sequence_length": 24,
+}
+
+
+def test_outputs_match_numpy_reference():
+    backbone = GroupBertBackbone(**TINY)
+    rng = np.random.default_rng(0)
+    for w in backbone.weights:
+        w.assign(rng.normal(scale=0.2, size=w.shape).astype("float32"))
+    batch = backbone_batch(seq=10)
+    out = backbone(batch)
+    emb = backbone.embeddings
+    x = (np.asarray(emb.token_embedding.embeddings)[batch["token_ids"]]
+         + np.asarray(emb.position_embedding.position_embeddings)[:10]
+         + np.asarray(emb.segment_embedding.embeddings)[batch["segment_ids"]])
+    x = layer_norm(x, emb.layer_norm, 1e-3)
+    mask = batch["padding_mask"].astype("float32")
+    for layer in backbone.transformer_layers:
+        x = groupbert_layer(x, layer, mask)
+    x = layer_norm(x, backbone.final_layer_norm, 1e-3)
+    np.testing.assert_allclose(np.asarray(out["sequence_output"]), x, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(out["pooled_output"]),
+                               np.tanh(dense(x[:, 0], backbone.pooled_dense)), atol=1e-5)
+
+
+def test_base_preset_size_matches_spec():
+    backbone = GroupBertBackbone.from_preset("group_bert_base_en", load_weights=False)
+    layers = sum(int(np.prod(w.shape)) for lyr in backbone.transformer_layers
+                 for w in lyr.weights)
+    assert layers == 135_779_328  # "≈135.8M for the 12 layers" (spec's per-module counts)
+    # Spec's 160.8M total includes the tied MLM head: dense D->D, LayerNorm, output bias.
+    mlm_head = 768 * 768 + 768 + 2 * 768 + 30522
+    assert round((backbone.count_params() + mlm_head) / 1e6, 1) == 160.8
+
+
+@pytest.mark.parametrize("name, layers, width", [("group_bert_tiny_en", 2, 128),
+                                                  ("group_bert_mini_en", 4, 256)])
+def test_small_presets_build(name, layers, width):
+    backbone = GroupBertBackbone.from_preset(name, load_weights=False)
+    out = backbone(backbone_batch(seq=8, vocab=30522))
+    assert len(backbone.transformer_layers) == layers
+    assert out["sequence_output"].shape == (2, 8, width)
+
+
+def test_mixed_precision_is_finite():
+    backbone = GroupBertBackbone(**TINY, dtype="mixed_float16")
+    out = backbone(backbone_batch(seq=16))["sequence_output"]
+    assert keras.backend.standardize_dtype(out.dtype) == "float16"
+    assert np.isfinite(np.asarray(keras.ops.cast(out, "float32"))).all()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [({"hidden_dim": 40}, "group_size"), ({"num_heads": 3}, "num_heads"),
+     ({"num_layers": 0}, "num_layers")],
+)
+def test_invalid_config(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        GroupBertBackbone(**{**TINY, **overrides})
+
+
+def test_keras_file_round_trip(tmp_path):
+    backbone = GroupBertBackbone(**TINY)
+    path = str(tmp_path / "g.keras")
+    backbone.save(path)
+    restored = keras.saving.load_model(path)
+    batch = backbone_batch()
+    np.testing.assert_array_equal(np.asarray(restored(batch)["pooled_output"]),
+                                  np.asarray(backbone(batch)["pooled_output"]))
