@@ -15,8 +15,18 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
+    # backbones
     "ConvBertBackbone": "convbert_tf.models",
     "GroupBertBackbone": "convbert_tf.models",
+    # preprocessing
+    "ConvBertTokenizer": "convbert_tf.preprocessing",
+    "ConvBertTextClassifierPreprocessor": "convbert_tf.preprocessing",
+    "ConvBertMaskedLMPreprocessor": "convbert_tf.preprocessing",
+    "build_vocabulary": "convbert_tf.preprocessing",
+    # checkpoints
+    "load_hf_checkpoint": "convbert_tf.checkpoints",
+    "load_tf1_checkpoint": "convbert_tf.checkpoints",
+    "convert_checkpoint": "convbert_tf.checkpoints",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__", "layers"])
