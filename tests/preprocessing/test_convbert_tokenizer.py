@@ -95,19 +95,19 @@ def test_custom_vocab_missing_special_token():
         ConvBertTokenizer(vocabulary=42)
 
 
-def test_config_round_trip_and_assets(tmp_path):
+def test_config_round_trip_and_assets(tmp_path, tokenizer):
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]
     tok = ConvBertTokenizer(vocabulary=vocab, max_word_length=4)
     clone = ConvBertTokenizer.from_config(tok.get_config())
     assert clone.get_vocabulary() == vocab and clone.max_word_length == 4
     assert clone("hello world").numpy().tolist() == [1, 1]  # 5 chars > 4 -> [UNK]
     tok.save_assets(str(tmp_path))
-    fresh = ConvBertTokenizer()
+    fresh = ConvBertTokenizer(vocabulary=vocab[:6])
     fresh.load_assets(str(tmp_path))
     assert fresh.get_vocabulary() == vocab
-    default_cfg = ConvBertTokenizer().get_config()
+    default_cfg = tokenizer.get_config()
     assert default_cfg["vocabulary"] is None  # package data, not inlined
-    restored = keras.layers.deserialize(keras.layers.serialize(ConvBertTokenizer()))
+    restored = keras.layers.deserialize(keras.layers.serialize(tokenizer))
     assert isinstance(restored, ConvBertTokenizer) and restored.vocabulary_size() == 30522
 
 
