@@ -120,8 +120,8 @@ def tf1_weights(state, scope="electra"):
 def write_tf1_checkpoint(state, prefix, with_pretraining_extras=True):
     """Writes `state` (torch layout) as an official TF1 checkpoint at `prefix`.
 
-    Saved with a `tf.compat.v1.train.Saver` in a graph, i.e. the same V2 checkpoint format
-    (and raw variable names, no object graph) as the released TF1 checkpoints.
+    Saved with `tf.raw_ops.SaveV2`: the V2 checkpoint format with raw variable names and no
+    object graph, as a TF1 `tf.train.Saver` wrote the released checkpoints.
 
     Args:
         state: torch-layout `{key: array}` without the `convbert.` prefix.
@@ -146,12 +146,8 @@ def write_tf1_checkpoint(state, prefix, with_pretraining_extras=True):
             "discriminator_predictions/dense/kernel": np.ones((4, 4), "float32"),
             "global_step": np.array(1000, "int64"),
         })
-    graph = tf.Graph()
-    with graph.as_default():
-        variables = {name: tf.compat.v1.Variable(value, name=re.sub(r"[^\w/]", "_", name))
-                     for name, value in weights.items()}
-        saver = tf.compat.v1.train.Saver(var_list=variables)
-        with tf.compat.v1.Session(graph=graph) as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            saver.save(session, prefix, write_meta_graph=False)
+    # SaveV2 writes raw named tensors (no object graph), exactly what a TF1 `Saver` wrote.
+    names = sorted(weights)
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=names, shape_and_slices=[""] * len(names),
+                      tensors=[tf.constant(weights[name]) for name in names])
     return weights

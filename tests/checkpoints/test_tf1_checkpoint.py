@@ -30,9 +30,8 @@ def test_tf1_matches_reference_with_inferred_config(shape, tmp_path):
 def test_tf1_explicit_configs_and_directory(tmp_path):
     shape = "medium_small_like"
     _write(shape, tmp_path)
-    # A HF config.json path; the official BertConfig keys (`linear_groups`); a directory.
+    # The official BertConfig keys (`linear_groups`, no model_type), and a directory path.
     hf_config_path = os.path.join(fixture_dir(shape), "config.json")
-    assert_parity(load_tf1_checkpoint(str(tmp_path), config=hf_config_path), shape)
     official = {key: value for key, value in read_json(hf_config_path).items()
                 if key not in ("model_type", "num_groups")}
     official["linear_groups"] = 2
