@@ -30,10 +30,10 @@ over all 1,112,064 scalar values (each alone and as `x<c>x`, see
 * 62 C0/C1 controls (U+0000-001F, U+007F-009F minus tab/LF/CR): the
   reference deletes them (joining the neighbours into one word), FastBert
   splits words on them.
-* 25 format (Cf) and ~750 letters/marks/punctuation added in recent Unicode
+* 25 format (Cf) and 749 letters/marks/punctuation added in recent Unicode
   versions that FastBert's tables do not know.
 
-Every ASCII and Latin-1 letter, digit and punctuation mark, all CJK
+Every printable ASCII character, every Latin-1 letter except U+00DF ß, all CJK
 ideographs of the BMP, zero-width characters (U+200B..U+200D, U+FEFF, soft
 hyphen) and emoji agree. Making the rest exact would need per-code-point
 rewriting before FastBert (UnicodeDecode/Encode or regex ops), none of which
