@@ -56,6 +56,7 @@ import keras_hub
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from convbert_tf.models import ConvBertBackbone
 from convbert_tf.preprocessing.text_validation import check_string_tensor
 from convbert_tf.preprocessing.vocabulary import default_vocabulary_path, load_vocabulary
 
@@ -93,6 +94,8 @@ class ConvBertTokenizer(keras_hub.tokenizers.Tokenizer):
     tokenizer.detokenize([[7592, 2088]])       # ["hello world"]
     ```
     """
+
+    backbone_cls = ConvBertBackbone
 
     def __init__(self, vocabulary=None, lowercase=True, max_word_length=MAX_WORD_CHARS,
                  dtype="int32", **kwargs):

@@ -6,6 +6,7 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from convbert_tf.models import ConvBertBackbone
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
     _looks_like_text,
@@ -56,7 +57,9 @@ class ConvBertMaskedLMPreprocessor(keras_hub.models.MaskedLMPreprocessor):
     ```
     """
 
-    backbone_cls = None
+    # Preprocessing sits above the backbones, so it may name them: keras-hub's
+    # `from_preset` uses this to check that a preset directory holds a ConvBERT.
+    backbone_cls = ConvBertBackbone
     tokenizer_cls = ConvBertTokenizer
 
     def __init__(self, tokenizer=None, sequence_length=128, mask_selection_rate=0.15,

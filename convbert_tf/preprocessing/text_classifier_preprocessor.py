@@ -4,6 +4,7 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from convbert_tf.models import ConvBertBackbone
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
 from convbert_tf.preprocessing.text_validation import check_string_tensor
@@ -116,9 +117,9 @@ class ConvBertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproce
     ```
     """
 
-    # No backbone here (the models package owns it): `from_preset` only works
-    # once that package sets `ConvBertTextClassifierPreprocessor.backbone_cls`.
-    backbone_cls = None
+    # Preprocessing sits above the backbones, so it may name them: keras-hub's
+    # `from_preset` uses this to check that a preset directory holds a ConvBERT.
+    backbone_cls = ConvBertBackbone
     tokenizer_cls = ConvBertTokenizer
 
     def __init__(self, tokenizer=None, sequence_length=128, **kwargs):
