@@ -78,3 +78,31 @@ def test_bin_without_torch_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
     with pytest.raises(ImportError, match="pip install torch"):
         load_hf_checkpoint(directory)
+
+
+def _h5_datasets(path):
+    import h5py
+
+    found = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: found.__setitem__(name, np.asarray(obj[()]))
+                     if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+def test_real_transformers_tf_model_h5(tmp_path):
+    """A tf_model.h5 written by transformers 4.57's own TFConvBertModel.save_pretrained
+    (make_hf_tf_h5_fixture.py): it loads with parity, and the h5 the other tests write
+    for the remaining shapes has exactly its dataset names, shapes and values."""
+    shape = "medium_small_like"
+    real = os.path.join(fixture_dir(shape), "tf_model.h5")
+    assert_parity(load_hf_checkpoint(real), shape)
+
+    written = str(tmp_path / "tf_model.h5")
+    write_hf_tf_h5(torch_state(shape), written)
+    real_datasets, written_datasets = _h5_datasets(real), _h5_datasets(written)
+    assert sorted(real_datasets) == sorted(written_datasets)
+    for name, value in real_datasets.items():
+        np.testing.assert_array_equal(value, written_datasets[name], err_msg=name)
+    grouped = "convbert/tf_conv_bert_model/convbert/encoder/layer_._0/intermediate/dense/kernel:0"
+    assert real_datasets[grouped].shape == (48, 24, 2)  # [out/G, in/G, G]
