@@ -34,6 +34,10 @@ class ConvBertBackbone(PresetBackbone):
         max_sequence_length: number of learned positions (512).
         num_segments: number of token types (2).
         dtype: dtype or dtype policy of the model, e.g. "mixed_bfloat16".
+        embeddings: optional `BertEmbedding` instance to use (and share) instead of building
+            one: ELECTRA pretraining gives the generator the discriminator's embeddings. Its
+            vocabulary size, width, positions and token types must match the arguments above.
+            Not part of `get_config` (a deserialized backbone gets its own embeddings).
 
     Example:
     >>> backbone = ConvBertBackbone.from_preset("conv_bert_small_en", load_weights=False)
@@ -47,15 +51,21 @@ class ConvBertBackbone(PresetBackbone):
 
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  embedding_dim=None, head_ratio=2, conv_kernel_size=9, num_groups=1,
-                 dropout=0.1, max_sequence_length=512, num_segments=2, dtype=None, **kwargs):
+                 dropout=0.1, max_sequence_length=512, num_segments=2, dtype=None, embeddings=None,
+                 **kwargs):
         embedding_dim = hidden_dim if embedding_dim is None else embedding_dim
         check_positive(num_layers=num_layers, hidden_dim=hidden_dim, embedding_dim=embedding_dim)
 
         # === Layers ===
-        self.embeddings = BertEmbedding(
-            vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
-            layer_norm_epsilon=1e-12, dtype=dtype, name="embeddings",
-        )
+        if embeddings is None:
+            embeddings = BertEmbedding(
+                vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
+                layer_norm_epsilon=1e-12, dtype=dtype, name="embeddings",
+            )
+        else:
+            _check_shared_embeddings(embeddings, vocabulary_size, embedding_dim,
+                                     max_sequence_length, num_segments)
+        self.embeddings = embeddings
         self.token_embedding = self.embeddings.token_embedding
         self.embeddings_project = None
         if embedding_dim != hidden_dim:
@@ -121,3 +131,18 @@ class ConvBertBackbone(PresetBackbone):
             }
         )
         return config
+
+
+def _check_shared_embeddings(embeddings, vocabulary_size, embedding_dim, max_sequence_length,
+                             num_segments):
+    if not isinstance(embeddings, BertEmbedding):
+        raise TypeError(f"`embeddings` must be a BertEmbedding, got {type(embeddings).__name__}.")
+    expected = {"vocabulary_size": vocabulary_size, "embedding_dim": embedding_dim,
+                "max_sequence_length": max_sequence_length, "num_segments": num_segments}
+    wrong = {k: (getattr(embeddings, k), v) for k, v in expected.items()
+             if getattr(embeddings, k) != v}
+    if wrong:
+        raise ValueError(
+            "The shared `embeddings` do not match this backbone: "
+            + ", ".join(f"{k}={got} (backbone: {want})" for k, (got, want) in wrong.items())
+        )

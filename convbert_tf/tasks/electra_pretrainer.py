@@ -1,0 +1,296 @@
+"""`ConvBertElectraPretrainer`: ELECTRA replaced-token detection, as ConvBERT was pretrained.
+
+A small generator (an MLM) fills the masked positions with samples from its softmax; the
+discriminator (the model that is later fine-tuned) labels every real token as original or
+replaced. Loss = `mlm_weight * MLM + rtd_weight * RTD` (1 and 50, as released). The word,
+position and token-type tables and their LayerNorm are ONE `BertEmbedding` layer shared by both
+backbones; the generator keeps its own E -> D projection.
+"""
+
+import keras
+import keras_hub
+from keras import ops
+
+from convbert_tf.layers.initializers import truncated_normal
+from convbert_tf.models import ConvBertBackbone
+from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
+from convbert_tf.tasks.masked_lm import masked_lm_head
+
+_BACKBONE_BASE_KEYS = ("name", "trainable", "dtype")
+
+
+def generator_config(discriminator, fraction="auto"):
+    """`ConvBertBackbone` arguments of the ELECTRA generator of `discriminator`.
+
+    Same depth, kernel and groups; hidden size and head count times `fraction` (1/4, or 1/3
+    for base-sized models with `hidden_dim >= 768`), intermediate size 4x the generator's hidden
+    size, and the discriminator's embedding width (the tables are shared). The head size is
+    kept, and `head_ratio` shrinks when fewer heads remain than it (ConvBERT: N = 1 then).
+
+    Args:
+        discriminator: a `ConvBertBackbone`.
+        fraction: `"auto"` or a float in (0, 1].
+
+    Example:
+    >>> generator_config(ConvBertBackbone.from_preset("conv_bert_small_en",
+    ...                                               load_weights=False))["hidden_dim"]
+    64
+    """
+    if fraction == "auto":
+        fraction = 1 / 3 if discriminator.hidden_dim >= 768 else 1 / 4
+    if not 0 < fraction <= 1:
+        raise ValueError(f"`generator_fraction` must be in (0, 1], got {fraction}.")
+    num_heads = max(1, int(round(discriminator.num_heads * fraction)))
+    head_dim = discriminator.hidden_dim // discriminator.num_heads
+    hidden_dim = num_heads * head_dim
+    # ConvBERT's rule for too few heads: one self-attention and one conv head (N = 1).
+    head_ratio = discriminator.head_ratio if num_heads % discriminator.head_ratio == 0 else 1
+    config = {k: v for k, v in discriminator.get_config().items()
+              if k not in _BACKBONE_BASE_KEYS}
+    config.update(num_heads=num_heads, hidden_dim=hidden_dim, intermediate_dim=4 * hidden_dim,
+                  head_ratio=head_ratio, embedding_dim=discriminator.embedding_dim)
+    return config
+
+
+def original_token_ids(token_ids, mask_positions, mask_ids):
+    """The unmasked input: `token_ids` with `mask_ids` written back at `mask_positions`.
+
+    Position 0 always holds `[CLS]`, which is never selected, so `mask_positions == 0` marks
+    the padding of `mask_positions` (as keras-hub's `MaskedLMMaskGenerator` pads them).
+    """
+    return _scatter(token_ids, mask_positions, mask_ids)
+
+
+def replaced_token_labels(original_ids, discriminator_ids, padding_mask):
+    """ELECTRA's RTD labels: 1 where the discriminator's input differs from the original.
+
+    A generator sample equal to the original token is labelled 0 (it is not "replaced").
+    Padding is 0.
+    """
+    replaced = ops.not_equal(discriminator_ids, original_ids)
+    return ops.cast(ops.logical_and(replaced, ops.cast(padding_mask, "bool")), "int32")
+
+
+def _scatter(token_ids, mask_positions, values):
+    """Writes `values[b, m]` at `token_ids[b, mask_positions[b, m]]` for positions > 0."""
+    seq_len = ops.shape(token_ids)[1]
+    valid = ops.cast(ops.greater(mask_positions, 0), "int32")
+    # [B, M, T] one-hot of the real positions: a few KB, and plain XLA ops (no scatter).
+    onehot = ops.one_hot(mask_positions, seq_len, dtype="int32") * valid[:, :, None]
+    is_masked = ops.greater(ops.sum(onehot, axis=1), 0)
+    scattered = ops.sum(onehot * ops.cast(values, "int32")[:, :, None], axis=1)
+    return ops.where(is_masked, scattered, ops.cast(token_ids, "int32"))
+
+
+def _sigmoid_cross_entropy(labels, logits):
+    # Numerically stable log(1 + exp(-|x|)) form, elementwise.
+    return ops.relu(logits) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))
+
+
+def pretraining_optimizer(learning_rate=5e-4, num_train_steps=None, warmup_steps=10_000,
+                          weight_decay=0.01):
+    """The released pretraining optimizer: AdamW (eps 1e-6, no decay on LayerNorm / biases),
+    linear warmup then linear decay to 0 at `num_train_steps` (None: constant rate)."""
+    from convbert_tf.training.schedules import WarmupLinearDecay
+
+    schedule = learning_rate
+    if num_train_steps is not None:
+        schedule = WarmupLinearDecay(learning_rate, total_steps=num_train_steps,
+                                     warmup_steps=min(warmup_steps, num_train_steps))
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay,
+                                       epsilon=1e-6)
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return optimizer
+
+
+@keras.saving.register_keras_serializable(package="convbert_tf")
+class ConvBertElectraPretrainer(keras_hub.models.Task):
+    """ELECTRA replaced-token-detection pretraining of a `ConvBertBackbone`.
+
+    `backbone` is the discriminator (also `pretrainer.discriminator`): after pretraining it is
+    what `ConvBertTextClassifier` fine-tunes or `save_to_preset` writes. The generator is a
+    `ConvBertBackbone` sharing the discriminator's `BertEmbedding` instance, with the tied MLM
+    head `generator_predictions`; the discriminator head is Dense(D, gelu) -> Dense(1).
+
+    Inputs are the `ConvBertMaskedLMPreprocessor` batches: `x = {token_ids (masked),
+    segment_ids, padding_mask, mask_positions}`, `y = mask_ids` (the original ids),
+    `sample_weight = mask_weights`. One step: generator logits at the masked positions;
+    replacements sampled from their softmax (`keras.random.categorical`, seeded, no gradient);
+    the discriminator reads the input with every masked position replaced by its sample;
+    MLM cross-entropy averaged over real predictions, sigmoid cross-entropy averaged over real
+    (non-padding) tokens. Metrics: `mlm_loss`, `rtd_loss`, `generator_accuracy`,
+    `discriminator_accuracy`, `discriminator_precision` / `discriminator_recall` (of the
+    "replaced" class). Runs under XLA (`jit_compile=True` is the compile default).
+
+    Args:
+        backbone: the discriminator `ConvBertBackbone`.
+        generator: None to build one with `generator_config(backbone, generator_fraction)`,
+            or a `ConvBertBackbone` built with `embeddings=backbone.embeddings`.
+        preprocessor: a `ConvBertMaskedLMPreprocessor` (raw strings in `fit`) or None.
+        generator_fraction: `"auto"` (1/4; 1/3 for base) or a float.
+        mlm_weight: generator loss weight (1.0).
+        rtd_weight: discriminator loss weight (50.0).
+        temperature: sampling temperature (1.0).
+        seed: int seed of the sampling `SeedGenerator`.
+
+    Example:
+    >>> disc = ConvBertBackbone.from_preset("conv_bert_small_en", load_weights=False)
+    >>> pretrainer = ConvBertElectraPretrainer(disc, preprocessor=ConvBertMaskedLMPreprocessor())
+    >>> pretrainer.fit(["some text", "more text"], batch_size=2)
+    >>> pretrainer.discriminator.save_to_preset("convbert_pretrained")
+    """
+
+    backbone_cls = ConvBertBackbone
+    preprocessor_cls = ConvBertMaskedLMPreprocessor
+
+    def __init__(self, backbone, generator=None, preprocessor=None, generator_fraction="auto",
+                 mlm_weight=1.0, rtd_weight=50.0, temperature=1.0, seed=None, **kwargs):
+        if not isinstance(backbone, ConvBertBackbone):
+            raise TypeError("`backbone` (the discriminator) must be a ConvBertBackbone, got "
+                            f"{type(backbone).__name__}.")
+        if temperature <= 0:
+            raise ValueError(f"`temperature` must be > 0, got {temperature}.")
+        if generator is None:
+            generator = ConvBertBackbone(
+                **generator_config(backbone, generator_fraction), embeddings=backbone.embeddings,
+                dtype=backbone.dtype_policy, name="generator",
+            )
+        elif generator.embeddings is not backbone.embeddings:
+            raise ValueError("`generator` must share the discriminator's embeddings: build it "
+                             "with `ConvBertBackbone(..., embeddings=backbone.embeddings)`.")
+        # === Layers ===
+        self.backbone = backbone
+        self.generator = generator
+        self.preprocessor = preprocessor
+        self.generator_head = masked_lm_head(generator, name="generator_predictions")
+        self.discriminator_dense = keras.layers.Dense(
+            backbone.hidden_dim, activation="gelu", kernel_initializer=truncated_normal(0.02),
+            dtype=backbone.dtype_policy, name="discriminator_dense",
+        )
+        self.discriminator_logits = keras.layers.Dense(
+            1, kernel_initializer=truncated_normal(0.02), dtype=backbone.dtype_policy,
+            name="discriminator_logits",
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed, name="sampling_seed")
+        # === Metrics (reset each epoch by Keras; sublayer models' metrics are not listed) ===
+        self.mlm_loss_tracker = keras.metrics.Mean(name="mlm_loss")
+        self.rtd_loss_tracker = keras.metrics.Mean(name="rtd_loss")
+        self.generator_accuracy = keras.metrics.SparseCategoricalAccuracy(
+            name="generator_accuracy")
+        self.discriminator_accuracy = keras.metrics.BinaryAccuracy(name="discriminator_accuracy")
+        self.discriminator_precision = keras.metrics.Precision(name="discriminator_precision")
+        self.discriminator_recall = keras.metrics.Recall(name="discriminator_recall")
+        super().__init__(**kwargs)
+        # === Build the heads now, so that every variable exists before XLA tracing ===
+        self.generator_head.build((None, None, generator.hidden_dim), (None, None))
+        self.discriminator_dense.build((None, None, backbone.hidden_dim))
+        self.discriminator_logits.build((None, None, backbone.hidden_dim))
+        self.built = True
+        # === Config ===
+        self.generator_fraction = generator_fraction
+        self.mlm_weight = float(mlm_weight)
+        self.rtd_weight = float(rtd_weight)
+        self.temperature = float(temperature)
+        self.seed = seed
+
+    @property
+    def discriminator(self):
+        """The discriminator `ConvBertBackbone` (the model to fine-tune)."""
+        return self.backbone
+
+    def sample_replacements(self, mlm_logits):
+        """Draws one token per masked position from `softmax(logits / temperature)`."""
+        logits = ops.stop_gradient(ops.cast(mlm_logits, "float32")) / self.temperature
+        batch_shape = ops.shape(mlm_logits)[:-1]
+        flat = ops.reshape(logits, (-1, ops.shape(logits)[-1]))
+        samples = keras.random.categorical(flat, 1, seed=self.seed_generator, dtype="int32")
+        # Integer samples carry no gradient anyway; say so explicitly.
+        return ops.stop_gradient(ops.reshape(samples, batch_shape))
+
+    def call(self, inputs, training=False):
+        features = {k: inputs[k] for k in ("token_ids", "segment_ids", "padding_mask")}
+        generated = self.generator(features, training=training)["sequence_output"]
+        mlm_logits = ops.cast(
+            self.generator_head(generated, inputs["mask_positions"]), "float32")
+        sampled = self.sample_replacements(mlm_logits)
+        discriminator_ids = _scatter(inputs["token_ids"], inputs["mask_positions"], sampled)
+        sequence = self.backbone(
+            {**features, "token_ids": discriminator_ids}, training=training
+        )["sequence_output"]
+        rtd_logits = self.discriminator_logits(self.discriminator_dense(sequence))
+        return {
+            "mlm_logits": mlm_logits,
+            "sampled_token_ids": sampled,
+            "discriminator_token_ids": discriminator_ids,
+            "rtd_logits": ops.cast(ops.squeeze(rtd_logits, -1), "float32"),
+        }
+
+    def _loss_terms(self, x, y, y_pred, sample_weight):
+        mask_weights = (ops.cast(ops.greater(x["mask_positions"], 0), "float32")
+                        if sample_weight is None else ops.cast(sample_weight, "float32"))
+        token_weights = ops.cast(x["padding_mask"], "float32")
+        mlm = keras.losses.sparse_categorical_crossentropy(y, y_pred["mlm_logits"],
+                                                           from_logits=True)
+        mlm_loss = ops.sum(mlm * mask_weights) / ops.maximum(ops.sum(mask_weights), 1.0)
+        labels = replaced_token_labels(
+            original_token_ids(x["token_ids"], x["mask_positions"], y),
+            y_pred["discriminator_token_ids"], x["padding_mask"],
+        )
+        rtd = _sigmoid_cross_entropy(ops.cast(labels, "float32"), y_pred["rtd_logits"])
+        rtd_loss = ops.sum(rtd * token_weights) / ops.maximum(ops.sum(token_weights), 1.0)
+        return mlm_loss, rtd_loss, labels, mask_weights, token_weights
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if y is None:
+            raise ValueError("ConvBertElectraPretrainer needs `y` = the original ids at "
+                             "`mask_positions` (ConvBertMaskedLMPreprocessor provides them).")
+        mlm_loss, rtd_loss, *_ = self._loss_terms(x, y, y_pred, sample_weight)
+        return self.mlm_weight * mlm_loss + self.rtd_weight * rtd_loss
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        mlm_loss, rtd_loss, labels, mask_weights, token_weights = self._loss_terms(
+            x, y, y_pred, sample_weight)
+        self.mlm_loss_tracker.update_state(mlm_loss)
+        self.rtd_loss_tracker.update_state(rtd_loss)
+        self.generator_accuracy.update_state(y, y_pred["mlm_logits"], sample_weight=mask_weights)
+        probabilities = ops.sigmoid(y_pred["rtd_logits"])
+        for metric in (self.discriminator_accuracy, self.discriminator_precision,
+                       self.discriminator_recall):
+            metric.update_state(labels, probabilities, sample_weight=token_weights)
+        return self.get_metrics_result()
+
+    def compile(self, optimizer="auto", *, jit_compile=True, **kwargs):
+        """`optimizer="auto"`: `pretraining_optimizer(5e-4)` (constant rate; pass one with
+        `num_train_steps` for the released warmup + decay). XLA on by default."""
+        if optimizer == "auto":
+            optimizer = pretraining_optimizer(5e-4)
+        kwargs.pop("loss", None)  # the loss is `compute_loss`
+        super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            # Plain arguments (no embeddings): from_config rebuilds the sharing.
+            "generator": {k: v for k, v in self.generator.get_config().items()
+                          if k not in ("trainable", "dtype")},
+            "generator_fraction": self.generator_fraction,
+            "mlm_weight": self.mlm_weight,
+            "rtd_weight": self.rtd_weight,
+            "temperature": self.temperature,
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("backbone"), dict):
+            config["backbone"] = keras.layers.deserialize(config["backbone"])
+        if isinstance(config.get("preprocessor"), dict):
+            config["preprocessor"] = keras.layers.deserialize(config["preprocessor"])
+        generator = config.pop("generator", None)
+        if isinstance(generator, dict):
+            backbone = config["backbone"]
+            config["generator"] = ConvBertBackbone(
+                **generator, embeddings=backbone.embeddings, dtype=backbone.dtype_policy)
+        return cls(**config)
