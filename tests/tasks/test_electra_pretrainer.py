@@ -1,0 +1,173 @@
+"""ELECTRA pretrainer: RTD labels by hand, shared embeddings, no gradient through sampling, XLA."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from convbert_tf.models import ConvBertBackbone
+from convbert_tf.tasks.electra_pretrainer import (
+    ConvBertElectraPretrainer,
+    generator_config,
+    original_token_ids,
+    replaced_token_labels,
+)
+
+VOCAB, SEQ, MASKS = 40, 12, 3
+
+
+def tiny_discriminator(dropout=0.0):
+    return ConvBertBackbone(vocabulary_size=VOCAB, num_layers=1, num_heads=4, hidden_dim=16,
+                            intermediate_dim=32, embedding_dim=8, conv_kernel_size=3,
+                            max_sequence_length=SEQ, dropout=dropout)
+
+
+def masked_batch(batch=4, seed=0):
+    rng = np.random.default_rng(seed)
+    original = rng.integers(5, VOCAB, (batch, SEQ)).astype("int32")
+    original[:, 0] = 1
+    padding = np.ones_like(original)
+    padding[0, -3:] = 0
+    original[0, -3:] = 0
+    positions = np.tile(np.array([2, 5, 0], "int32"), (batch, 1))  # third slot is padding
+    weights = np.tile(np.array([1.0, 1.0, 0.0], "float32"), (batch, 1))
+    rows = np.arange(batch)[:, None]
+    y = original[rows, positions] * (weights > 0)
+    masked = original.copy()
+    masked[:, 2] = masked[:, 5] = 3  # [MASK]
+    x = {"token_ids": masked, "segment_ids": np.zeros_like(masked), "padding_mask": padding,
+         "mask_positions": positions}
+    return x, y.astype("int32"), weights, original
+
+
+@pytest.fixture(scope="module")
+def pretrainer():
+    keras.utils.set_random_seed(0)
+    return ConvBertElectraPretrainer(tiny_discriminator(), seed=3)
+
+
+def test_rtd_labels_hand_computed():
+    token_ids = np.array([[101, 103, 7, 103, 9, 102, 0, 0]], "int32")  # masked input
+    positions = np.array([[1, 3, 0]], "int32")  # 0 = padding of mask_positions
+    mask_ids = np.array([[5, 8, 0]], "int32")  # originals at 1 and 3
+    padding = np.array([[1, 1, 1, 1, 1, 1, 0, 0]], "int32")
+    original = np.asarray(original_token_ids(token_ids, positions, mask_ids))
+    np.testing.assert_array_equal(original, [[101, 5, 7, 8, 9, 102, 0, 0]])
+    # The generator sampled 5 at position 1 (the original: NOT replaced) and 4 at position 3.
+    discriminator_ids = np.array([[101, 5, 7, 4, 9, 102, 0, 0]], "int32")
+    labels = np.asarray(replaced_token_labels(original, discriminator_ids, padding))
+    np.testing.assert_array_equal(labels, [[0, 0, 0, 1, 0, 0, 0, 0]])
+    # Padding is never "replaced", even where ids differ.
+    labels = replaced_token_labels(original, np.where(padding, discriminator_ids, 77), padding)
+    np.testing.assert_array_equal(np.asarray(labels), [[0, 0, 0, 1, 0, 0, 0, 0]])
+
+
+def test_forward_replaces_exactly_the_masked_positions(pretrainer):
+    x, y, _, original = masked_batch()
+    out = pretrainer(x)
+    disc = np.asarray(out["discriminator_token_ids"])
+    sampled = np.asarray(out["sampled_token_ids"])
+    untouched = np.ones(SEQ, bool)
+    untouched[[2, 5]] = False
+    np.testing.assert_array_equal(disc[:, untouched], x["token_ids"][:, untouched])
+    np.testing.assert_array_equal(disc[:, 2], sampled[:, 0])
+    np.testing.assert_array_equal(disc[:, 5], sampled[:, 1])
+    assert disc[0, 0] == 1  # the padded mask slot (position 0) did not overwrite [CLS]
+    labels = np.asarray(replaced_token_labels(original_token_ids(x["token_ids"],
+                        x["mask_positions"], y), disc, x["padding_mask"]))
+    np.testing.assert_array_equal(labels, (disc != original) & (x["padding_mask"] > 0))
+    assert out["mlm_logits"].shape == (4, MASKS, VOCAB)
+    assert out["rtd_logits"].shape == (4, SEQ)
+
+
+def test_embeddings_are_the_same_variables(pretrainer):
+    gen, disc = pretrainer.generator, pretrainer.discriminator
+    assert gen.embeddings is disc.embeddings
+    assert gen.token_embedding.embeddings is disc.token_embedding.embeddings
+    disc_ids = {id(v) for v in disc.embeddings.weights}
+    assert disc_ids == {id(v) for v in gen.embeddings.weights}
+    assert len(disc_ids) == 5  # word, position, token type, LayerNorm gamma and beta
+    # ...counted once in the pretrainer, while each keeps its own projection.
+    all_ids = [id(v) for v in pretrainer.weights]
+    assert len(all_ids) == len(set(all_ids))
+    assert gen.embeddings_project is not None and disc.embeddings_project is not None
+    assert gen.embeddings_project is not disc.embeddings_project
+    assert gen.embeddings_project.kernel.shape == (8, gen.hidden_dim)
+    # The generator head is tied to the shared table.
+    assert pretrainer.generator_head.token_embedding is disc.token_embedding
+
+
+def test_no_gradient_through_sampling(pretrainer):
+    x, y, weights, _ = masked_batch()
+    generator_only = [v for v in pretrainer.trainable_weights
+                      if id(v) not in {id(w) for w in pretrainer.discriminator.weights}
+                      and id(v) not in {id(w) for w in pretrainer.discriminator_dense.weights}
+                      and id(v) not in {id(w) for w in pretrainer.discriminator_logits.weights}]
+    assert len(generator_only) > 10
+    with tf.GradientTape(persistent=True) as tape:
+        out = pretrainer(x, training=True)
+        _, rtd_loss, *_ = pretrainer._loss_terms(x, y, out, weights)
+        mlm_loss, *_ = pretrainer._loss_terms(x, y, out, weights)
+    rtd_grads = tape.gradient(rtd_loss, generator_only)
+    for var, grad in zip(generator_only, rtd_grads):
+        assert grad is None or not np.any(np.asarray(grad)), var.path
+    # The MLM loss does reach the generator, and the RTD loss reaches the shared table.
+    assert any(g is not None and np.any(np.asarray(g))
+               for g in tape.gradient(mlm_loss, generator_only))
+    table_grad = tape.gradient(rtd_loss, pretrainer.discriminator.token_embedding.embeddings)
+    assert table_grad is not None and np.any(np.asarray(tf.convert_to_tensor(table_grad)))
+
+
+def test_trains_under_xla_and_round_trips(pretrainer, tmp_path):
+    x, y, weights, _ = masked_batch(batch=8)
+    pretrainer.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=True)
+    history = pretrainer.fit(x, y, sample_weight=weights, batch_size=8, epochs=8, verbose=0)
+    logs = history.history
+    assert logs["loss"][-1] < logs["loss"][0]
+    assert logs["mlm_loss"][-1] < logs["mlm_loss"][0]
+    for name in ("rtd_loss", "generator_accuracy", "discriminator_accuracy",
+                 "discriminator_precision", "discriminator_recall"):
+        assert np.isfinite(logs[name]).all(), name
+    # Loss = MLM + 50 * RTD.
+    np.testing.assert_allclose(logs["loss"][-1], logs["mlm_loss"][-1] + 50 * logs["rtd_loss"][-1],
+                               rtol=1e-4)
+    # get_config / from_config rebuilds the sharing; saved weights reload exactly.
+    clone = ConvBertElectraPretrainer.from_config(pretrainer.get_config())
+    assert clone.generator.embeddings is clone.discriminator.embeddings
+    assert clone.generator.hidden_dim == pretrainer.generator.hidden_dim
+    path = str(tmp_path / "p.weights.h5")
+    pretrainer.save_weights(path)
+    clone.load_weights(path)
+    for a, b in zip(pretrainer.weights, clone.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # The discriminator is an ordinary backbone preset.
+    pretrainer.discriminator.save_to_preset(str(tmp_path / "preset"))
+    loaded = ConvBertBackbone.from_preset(str(tmp_path / "preset"))
+    np.testing.assert_array_equal(np.asarray(loaded.token_embedding.embeddings),
+                                  np.asarray(pretrainer.discriminator.token_embedding.embeddings))
+
+
+def test_generator_sizes_follow_the_spec():
+    small = ConvBertBackbone.from_preset("conv_bert_small_en", load_weights=False)
+    config = generator_config(small)
+    assert (config["hidden_dim"], config["num_heads"], config["intermediate_dim"]) == (64, 1, 256)
+    assert config["head_ratio"] == 1 and config["embedding_dim"] == 128
+    assert config["num_layers"] == 12
+    base_like = ConvBertBackbone(vocabulary_size=VOCAB, num_layers=1, num_heads=12,
+                                 hidden_dim=768, intermediate_dim=3072, max_sequence_length=8)
+    config = generator_config(base_like)
+    assert (config["hidden_dim"], config["num_heads"], config["intermediate_dim"]) == (256, 4, 1024)
+    assert config["embedding_dim"] == 768 and config["head_ratio"] == 2
+
+
+def test_bad_arguments():
+    disc = tiny_discriminator()
+    other = tiny_discriminator()
+    with pytest.raises(ValueError, match="share the discriminator's embeddings"):
+        ConvBertElectraPretrainer(disc, generator=other)
+    with pytest.raises(ValueError, match="embedding_dim"):
+        ConvBertBackbone(vocabulary_size=VOCAB, num_layers=1, num_heads=2, hidden_dim=8,
+                         intermediate_dim=16, embedding_dim=4, max_sequence_length=SEQ,
+                         embeddings=disc.embeddings)
+    with pytest.raises(ValueError, match="generator_fraction"):
+        ConvBertElectraPretrainer(disc, generator_fraction=0.0)
