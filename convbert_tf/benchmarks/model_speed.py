@@ -348,6 +348,7 @@ def run(args):
                             "vs_hf_convbert_base": ratios(results, "hf_convbert_base")}
         if xla:
             report["xla_on_vs_off"] = xla
+        _write_json(report, args.output)  # a partial report survives a long run's later stop
     base = "convbert_base"
     if "seq512" in args.sections:
         seq, batch = (64, 1) if args.quick else (512, max(1, args.batch_size * args.seq_len // 512))
@@ -375,14 +376,18 @@ def run(args):
     if args.merge and os.path.exists(args.output):
         report = _merge(args.output, report)
     report["targets"] = check_targets(report)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as out:
-        json.dump(report, out, indent=1, default=float)
+    _write_json(report, args.output)
     plot_path = args.plot or os.path.splitext(args.output)[0] + ".png"
     if plot_path != "none" and report["results"]:
         plot(report, plot_path)
     print_summary(report)
     return report
+
+
+def _write_json(report, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as out:
+        json.dump(report, out, indent=1, default=float)
 
 
 def _merge(path, report):
