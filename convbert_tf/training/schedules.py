@@ -20,7 +20,7 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     Example:
     >>> schedule = WarmupLinearDecay(1e-3, total_steps=100, warmup_steps=10)
     >>> float(schedule(5)), float(schedule(10)), float(schedule(100))
-    (0.0005, 0.0009, 0.0)
+    (0.000475, 0.0009, 0.0)
     """
 
     def __init__(self, peak_learning_rate, total_steps, warmup_steps=0):
