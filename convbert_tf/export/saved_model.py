@@ -53,7 +53,7 @@ def export_saved_model(task, path, sequence_length=None, version=None, *, prepro
     ```
     """
     functions = ServingFunctions(task, preprocessor, sequence_length, jit_compile=jit_compile,
-                                 validate_ids=True)
+                                 validate_inputs=True)
     version_dir = resolve_version(os.fspath(path), version, overwrite)
     names = [n for n in SIGNATURES if n in functions.endpoints()]
     archive = functions.export_archive(names)

@@ -67,7 +67,7 @@ class ServingFunctions:
         sequence_length: fixed padded length; default: the preprocessor's (see
             `resolve_preprocessor`).
         jit_compile: compile the ids -> outputs part with XLA.
-        validate_ids: check id ranges and shapes at run time (SavedModel only: the checks are
+        validate_inputs: check input shapes and id ranges at run time (SavedModel only: the checks are
             host-side `Assert` ops that TFLite drops).
 
     Example:
@@ -79,13 +79,13 @@ class ServingFunctions:
     """
 
     def __init__(self, task, preprocessor=None, sequence_length=None, jit_compile=False,
-                 validate_ids=False):
+                 validate_inputs=False):
         self.task = task
         self.kind = task_kind(task)
         self.preprocessor, self.sequence_length = resolve_preprocessor(
             task, preprocessor, sequence_length
         )
-        self.validate_ids = validate_ids
+        self.validate_inputs = validate_inputs
         backbone = task.backbone
         self.vocabulary_size = int(getattr(backbone, "vocabulary_size", 0)) or None
         self.num_segments = int(getattr(backbone, "num_segments", 0)) or None
@@ -112,7 +112,12 @@ class ServingFunctions:
 
     def _check_ids(self, token_ids, segment_ids, padding_mask):
         # Outside the XLA function: XLA clamps out-of-range gathers silently and drops asserts.
+        length = self.sequence_length
         checks = [
+            tf.debugging.assert_equal(
+                tf.shape(token_ids)[1], length,
+                message=f"token_ids must have shape [batch, {length}] (the export's fixed "
+                "sequence_length)"),
             tf.debugging.assert_equal(
                 tf.shape(token_ids), tf.shape(segment_ids),
                 message="token_ids and segment_ids must have the same shape"),
@@ -138,9 +143,11 @@ class ServingFunctions:
 
     def serve_ids(self, token_ids, segment_ids, padding_mask):
         """int32 ids `[batch, sequence_length]` -> the named outputs."""
-        if self.validate_ids:
+        if self.validate_inputs:
+            # Every input waits for every check, so the model never starts on bad ids.
             with tf.control_dependencies(self._check_ids(token_ids, segment_ids, padding_mask)):
-                token_ids = tf.identity(token_ids)
+                token_ids, segment_ids, padding_mask = (
+                    tf.identity(token_ids), tf.identity(segment_ids), tf.identity(padding_mask))
         return self.model_fn(token_ids, segment_ids, padding_mask)
 
     def _pack(self, x):
@@ -158,13 +165,18 @@ class ServingFunctions:
         segment_ids = ids["segment_ids"] * ids["padding_mask"]
         return self.model_fn(ids["token_ids"], segment_ids, ids["padding_mask"])
 
+    def _batch_of_strings(self, text):
+        # A restored signature checks dtypes but not shapes, and the tf.text kernels crash
+        # the process (SIGSEGV, measured) on a scalar string; `EnsureShape` fails cleanly.
+        return tf.ensure_shape(text, [None]) if self.validate_inputs else text
+
     def serve_text(self, text):
         """`tf.string [batch]` -> the named outputs (tokenised in the graph)."""
-        return self._pack(text)
+        return self._pack(self._batch_of_strings(text))
 
     def serve_pair(self, text_a, text_b):
         """Two `tf.string [batch]` -> the named outputs for `(text_a, text_b)` pairs."""
-        return self._pack((text_a, text_b))
+        return self._pack((self._batch_of_strings(text_a), self._batch_of_strings(text_b)))
 
     # ------------------------------------------------------------------ archive
     def endpoints(self, ids_only=False):
