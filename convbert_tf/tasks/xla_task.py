@@ -55,6 +55,23 @@ class XlaTaskMixin:
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras builds metrics from one batch, which under a strategy it first averages with
+        # `strategy.reduce`; MultiWorkerMirroredStrategy's collective reduce rejects a dict of
+        # per-replica values. Only shapes matter here, so take the first replica's batch.
+        strategy = self._distribute_strategy
+        if strategy is None or iterator is None or not isinstance(
+            strategy, tf.distribute.MultiWorkerMirroredStrategy
+        ):
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        for _, _, batches in iterator:
+            data_batch = tf.nest.map_structure(
+                lambda value: strategy.experimental_local_results(value)[0], next(batches)
+            )
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
     def _loss_and_gradients(self, x, y, sample_weight):
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
@@ -73,9 +90,20 @@ class XlaTaskMixin:
             )
         return self._xla_gradients_fn
 
+    def _reducible_logs(self, logs):
+        # Keras reduces step results across MultiWorkerMirroredStrategy workers with
+        # `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars: give them an axis
+        # (the mean over it gives back the scalar).
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return {key: tf.reshape(value, [1]) for key, value in logs.items()}
+        return logs
+
+    def test_step(self, data):
+        return self._reducible_logs(super().test_step(data))
+
     def train_step(self, data):
         if not getattr(self, "_xla_per_replica", False):
-            return super().train_step(data)
+            return self._reducible_logs(super().train_step(data))
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         loss, y_pred, gradients = self.xla_gradients_function(x, y, sample_weight)
         # Keras divides each replica's loss by the replica count (so that the summed gradients
@@ -85,4 +113,6 @@ class XlaTaskMixin:
         self._loss_tracker.update_state(loss * tf.cast(replicas, loss.dtype),
                                         sample_weight=batch_size)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        return self._reducible_logs(
+            self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        )

@@ -1,12 +1,15 @@
 """The GLUE fine-tuning runner behind `convbert-tf finetune`."""
 
+import importlib.util
 import json
 import os
+import warnings
 
 import keras
 import tensorflow as tf
 
 from convbert_tf.training.callbacks import SpearmanCorrelation
+from convbert_tf.training.distribute import shard_by_data
 from convbert_tf.training.glue_data import load_glue
 from convbert_tf.training.metrics import BinaryF1Score, MatthewsCorrelation, PearsonCorrelation
 from convbert_tf.training.recipe import fine_tuning_optimizer
@@ -76,6 +79,16 @@ def build_task(task, backbone, preprocessor, dropout=0.1):
                                   dropout=dropout)
 
 
+def tensorboard_callback(log_dir):
+    """`keras.callbacks.TensorBoard`, or None (with a warning) when `tensorboard` is missing:
+    TensorFlow does not depend on it and its summary ops fail without it."""
+    if importlib.util.find_spec("tensorboard") is None:
+        warnings.warn("`tensorboard` is not installed: no TensorBoard logs "
+                      "(`pip install tensorboard`).", stacklevel=2)
+        return None
+    return keras.callbacks.TensorBoard(log_dir)
+
+
 def monitor_name(task):
     return f"val_{task.metrics[0]}"
 
@@ -83,7 +96,7 @@ def monitor_name(task):
 def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
              tfds_data_dir=None, epochs=None, batch_size=32, sequence_length=128,
              learning_rate=None, mixed_precision=None, output_dir=None,
-             max_train_examples=None, strategy=None, seed=0, verbose="auto"):
+             max_train_examples=None, strategy=None, seed=0, verbose="auto", backbone=None):
     """Fine-tunes on one GLUE task with the official recipe; returns the final epoch's logs.
 
     Data are read and checked first (bad input fails in seconds, before any model is built).
@@ -107,6 +120,7 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
         strategy: a `tf.distribute.Strategy` (see `training.distribute.create_strategy`).
         seed: random seed.
         verbose: Keras `fit` verbosity.
+        backbone: a ready backbone (instead of `preset` / `checkpoint`), e.g. a custom size.
 
     Example:
     >>> run_glue("rte", data_dir="/work/shared/data/glue", preset="conv_bert_small_en",
@@ -129,7 +143,7 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
     steps_per_epoch = len(train) // batch_size
 
     with strategy.scope():
-        backbone = load_backbone(checkpoint, preset, dtype=dtype)
+        backbone = backbone or load_backbone(checkpoint, preset, dtype=dtype)
         preprocessor = make_preprocessor(checkpoint, sequence_length)
         model = build_task(task, backbone, preprocessor)
         learning_rate = learning_rate or default_learning_rate(preset)
@@ -146,6 +160,8 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
         .batch(batch_size, drop_remainder=True)  # one static shape for XLA
     )
     dev_ds = tf.data.Dataset.from_tensor_slices((dev.features, dev.labels)).batch(batch_size)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        train_ds, dev_ds = shard_by_data(train_ds), shard_by_data(dev_ds)
     callbacks = []
     if "spearman" in task.metrics:
         # First, so that the checkpoint, TensorBoard and the progress bar see `val_spearman`.
@@ -157,8 +173,9 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
             os.path.join(output_dir, "best.keras"), monitor=monitor_name(task), mode="max",
             save_best_only=True,
         ),
-        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
     ]
+    tensorboard = tensorboard_callback(os.path.join(output_dir, "logs"))
+    callbacks += [tensorboard] if tensorboard is not None else []
     history = model.fit(train_ds, validation_data=dev_ds, epochs=epochs, callbacks=callbacks,
                         verbose=verbose)
     logs = {key: float(values[-1]) for key, values in history.history.items()}

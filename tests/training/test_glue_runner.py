@@ -1,0 +1,68 @@
+"""The GLUE runner end to end on a tiny STS-B, and the CLI's bad-input errors."""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from convbert_tf.cli import main
+from convbert_tf.models import ConvBertBackbone
+from convbert_tf.training.glue import run_glue
+
+
+def write_stsb(root, n_train=16, n_dev=6):
+    rng = np.random.default_rng(0)
+    words = ["a", "man", "dog", "plays", "runs", "guitar", "park", "the", "cat", "sleeps"]
+    os.makedirs(os.path.join(root, "STS-B"))
+    for name, n in (("train.tsv", n_train), ("dev.tsv", n_dev)):
+        lines = ["index\tgenre\tsentence1\tsentence2\tscore"]
+        for i in range(n):
+            a, b = (" ".join(rng.choice(words, 4)) for _ in range(2))
+            lines.append(f"{i}\tmain\t{a}\t{b}\t{rng.uniform(0, 5):.2f}")
+        with open(os.path.join(root, "STS-B", name), "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+
+
+@pytest.mark.slow
+def test_stsb_run_reports_pearson_spearman_and_saves_best(tmp_path):
+    write_stsb(str(tmp_path / "glue"))
+    backbone = ConvBertBackbone(vocabulary_size=30522, num_layers=1, num_heads=2, hidden_dim=8,
+                                intermediate_dim=16, embedding_dim=4, conv_kernel_size=3,
+                                max_sequence_length=16)
+    out = tmp_path / "run"
+    logs = run_glue("stsb", data_dir=str(tmp_path / "glue"), backbone=backbone, epochs=2,
+                    batch_size=8, sequence_length=16, output_dir=str(out), verbose=0)
+    for key in ("loss", "pearson", "val_loss", "val_pearson", "val_spearman"):
+        assert key in logs and np.isfinite(logs[key]), key
+    assert -1.0 <= logs["val_spearman"] <= 1.0
+    assert (out / "best.keras").is_file()
+    events = [name for _, _, files in os.walk(out) for name in files if "events" in name]
+    # TensorBoard logs when `tensorboard` is installed (TensorFlow does not pull it in).
+    assert bool(events) == (importlib.util.find_spec("tensorboard") is not None)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--task", "sst3"], "invalid choice: 'sst3'"),
+        (["--task", "rte", "--data-dir", "{tmp}/nowhere"], "is not a directory"),
+        (["--task", "rte", "--data-dir", "{tmp}"], "No rte data under"),
+    ],
+)
+def test_cli_bad_input_fails_fast_with_a_clear_message(tmp_path, capsys, argv, message):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["finetune", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_reports_bad_labels_before_training(tmp_path, capsys):
+    os.makedirs(tmp_path / "RTE")
+    (tmp_path / "RTE" / "train.tsv").write_text("sentence1\tsentence2\tlabel\na\tb\tmaybe\n")
+    (tmp_path / "RTE" / "dev.tsv").write_text("sentence1\tsentence2\tlabel\na\tb\t0\n")
+    with pytest.raises(SystemExit):
+        main(["finetune", "--task", "rte", "--data-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "train.tsv:2: label 'maybe'" in err
