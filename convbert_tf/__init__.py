@@ -27,6 +27,9 @@ _EXPORTS = {
     "load_hf_checkpoint": "convbert_tf.checkpoints",
     "load_tf1_checkpoint": "convbert_tf.checkpoints",
     "convert_checkpoint": "convbert_tf.checkpoints",
+    # export
+    "export_saved_model": "convbert_tf.export",
+    "export_tflite": "convbert_tf.export",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__", "layers"])

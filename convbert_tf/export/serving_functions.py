@@ -157,13 +157,7 @@ class ServingFunctions:
                 "`preprocessor=ConvBertTextClassifierPreprocessor(...)` or attach one to the task."
             )
         ids = self.preprocessor.pack(x)
-        # A no-op (segment 1 lies inside the mask) that the TFLite converter cannot see
-        # through: for pairs, segment_ids is `cast(bool)`, and the converter folds the
-        # Embedding's `Less(cast(bool), 0)` into a boolean `tfl.zeros_like`, which has no
-        # kernel ("'tfl.zeros_like' op operand #0 must be tensor of 64-bit signless integer
-        # ... but got 'tensor<?x32xi1>'").
-        segment_ids = ids["segment_ids"] * ids["padding_mask"]
-        return self.model_fn(ids["token_ids"], segment_ids, ids["padding_mask"])
+        return self.model_fn(ids["token_ids"], ids["segment_ids"], ids["padding_mask"])
 
     def _batch_of_strings(self, text):
         # A restored signature checks dtypes but not shapes, and the tf.text kernels crash

@@ -89,7 +89,12 @@ def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id):
         in_b = (positions >= start_b) & (positions < end_b)
         token_ids = tf.where(in_b, tf.gather(dense[1], index_b, batch_dims=1), token_ids)
         token_ids = tf.where(positions == end_b, end_id, token_ids)
-        segment_ids = tf.cast((positions >= start_b) & (positions <= end_b), tf.int32)
+        # 1 on start_b..end_b, by integer arithmetic: a `cast(bool)` here is folded by the
+        # TFLite converter (through the segment Embedding's range check) into a boolean
+        # `tfl.zeros_like`, which has no kernel.
+        after_start = tf.minimum(tf.maximum(positions - start_b + 1, 0), 1)
+        before_end = tf.minimum(tf.maximum(end_b + 1 - positions, 0), 1)
+        segment_ids = after_start * before_end
         total = end_b + 1
     padding_mask = tf.cast(positions < total, tf.int32)
     return token_ids, segment_ids, padding_mask
