@@ -80,74 +80,23 @@ def largest_divisor(n, at_most):
     return max(d for d in range(1, at_most + 1) if n % d == 0)
 
 
-def export_with_library(classifier, directory, sequence_length):
-    """Uses `convbert_tf.export` when it exists; returns None when it does not."""
-    try:
-        from convbert_tf.export import export_saved_model, export_tflite
-    except ImportError:
-        return None
-    saved_model = os.path.join(directory, "sst2_convbert")
-    tflite = os.path.join(directory, "sst2_convbert.tflite")
-    export_saved_model(classifier, saved_model, sequence_length=sequence_length)
-    export_tflite(classifier, tflite, sequence_length=sequence_length)
-    return saved_model, tflite
-
-
-# --- Minimal export, used only until `convbert_tf.export` lands ----------------------------
-def export_minimal(classifier, directory, sequence_length):
-    """SavedModel (strings -> logits, tokeniser in the graph) and a builtins-only TFLite model
-    (`token_ids`/`segment_ids`/`padding_mask` [1, sequence_length] -> logits)."""
-    os.makedirs(directory, exist_ok=True)
-    saved_model = os.path.join(directory, "sst2_convbert")
-    preprocessor = classifier.preprocessor
-
-    archive = keras.export.ExportArchive()
-    if not preprocessor.built:
-        preprocessor(["build me"])
-    archive.track(classifier)
-    archive.track(preprocessor)  # its vocabulary tables become SavedModel assets
-
-    def serve(text):
-        return {"logits": classifier(preprocessor(text), training=False)}
-
-    archive.add_endpoint(
-        "serve", serve, input_signature=[tf.TensorSpec([None], tf.string, name="text")]
+def export_and_predict(classifier, output_dir, texts):
+    """SavedModel (text in, tokenised in the graph) and TFLite (ids in, builtins only) through
+    `convbert_tf.export`; returns the logits both give for `texts`."""
+    from convbert_tf.export import (
+        SavedModelPredictor,
+        TFLitePredictor,
+        export_saved_model,
+        export_tflite,
     )
-    archive.write_out(saved_model, verbose=False)
 
-    # TFLite: the ids model goes through its own SavedModel, which freezes the weights into
-    # constants (a converted concrete function would keep them as uninitialised variables).
-    ids_dir = os.path.join(directory, "sst2_convbert_ids")
-    ids_archive = keras.export.ExportArchive()
-    ids_archive.track(classifier)
-    ids_archive.add_endpoint(
-        "serve",
-        lambda inputs: {"logits": classifier(inputs, training=False)},
-        input_signature=[{name: tf.TensorSpec([1, sequence_length], tf.int32, name=name)
-                          for name in ("token_ids", "segment_ids", "padding_mask")}],
-    )
-    ids_archive.write_out(ids_dir, verbose=False)
-    converter = tf.lite.TFLiteConverter.from_saved_model(ids_dir, signature_keys=["serve"])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    tflite = os.path.join(directory, "sst2_convbert.tflite")
-    with open(tflite, "wb") as handle:
-        handle.write(converter.convert())
-    return saved_model, tflite
-
-
-def predict_saved_model(path, texts):
-    serve = tf.saved_model.load(path).signatures["serve"]
-    return serve(text=tf.constant(texts))["logits"].numpy()
-
-
-def predict_tflite(path, preprocessor, texts):
-    interpreter = tf.lite.Interpreter(model_path=path)
-    runner = interpreter.get_signature_runner()
-    logits = []
-    for text in texts:
-        features = {k: v.numpy()[None] for k, v in preprocessor(text).items()}
-        logits.append(next(iter(runner(**features).values()))[0])
-    return np.stack(logits)
+    version_dir = export_saved_model(classifier, os.path.join(output_dir, "sst2_convbert"))
+    tflite = os.path.join(output_dir, "sst2_convbert.tflite")
+    ops = export_tflite(classifier, tflite, overwrite=True)
+    print(f"exported {version_dir} and {tflite} (TFLite ops: {', '.join(ops)})")
+    saved_logits = SavedModelPredictor(version_dir).predict(texts)["logits"]
+    tflite_predictor = TFLitePredictor(tflite, preprocessor=classifier.preprocessor)
+    return saved_logits, tflite_predictor.predict(texts)["logits"]
 
 
 def main(argv=None):
@@ -178,7 +127,7 @@ def main(argv=None):
         # Full batches only: one static shape, so XLA compiles the step once.
         .batch(args.batch_size, drop_remainder=True)
     )
-    classifier.fit(train_ds, epochs=args.epochs, verbose=1)
+    classifier.fit(train_ds, epochs=args.epochs, verbose=1, shuffle=False)  # ds shuffles
     train_time = time.time() - start
 
     eval_batch = largest_divisor(len(dev), 256)
@@ -186,15 +135,7 @@ def main(argv=None):
                                   return_dict=True, verbose=0)
     print(f"SST-2 dev: accuracy {results['accuracy']:.4f}, loss {results['loss']:.4f}")
 
-    exported = export_with_library(classifier, args.output_dir, args.sequence_length)
-    if exported is None:
-        print("convbert_tf.export not available: using the demo's minimal export")
-        exported = export_minimal(classifier, args.output_dir, args.sequence_length)
-    saved_model, tflite = exported
-    print(f"exported {saved_model} and {tflite}")
-
-    saved_logits = predict_saved_model(saved_model, EXAMPLES)
-    tflite_logits = predict_tflite(tflite, classifier.preprocessor, EXAMPLES)
+    saved_logits, tflite_logits = export_and_predict(classifier, args.output_dir, EXAMPLES)
     print(f"\n{'SavedModel':>10} {'TFLite':>7}  sentence")
     for text, a, b in zip(EXAMPLES, saved_logits, tflite_logits):
         label = lambda logits: "pos" if logits[1] > logits[0] else "neg"  # noqa: E731

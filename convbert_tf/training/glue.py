@@ -177,6 +177,7 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
     tensorboard = tensorboard_callback(os.path.join(output_dir, "logs"))
     callbacks += [tensorboard] if tensorboard is not None else []
     history = model.fit(train_ds, validation_data=dev_ds, epochs=epochs, callbacks=callbacks,
+                        shuffle=False,  # train_ds shuffles itself
                         verbose=verbose)
     logs = {key: float(values[-1]) for key, values in history.history.items()}
     if verbose:
