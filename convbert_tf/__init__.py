@@ -23,6 +23,17 @@ _EXPORTS = {
     "ConvBertTextClassifierPreprocessor": "convbert_tf.preprocessing",
     "ConvBertMaskedLMPreprocessor": "convbert_tf.preprocessing",
     "build_vocabulary": "convbert_tf.preprocessing",
+    "ConvBertQuestionAnswererPreprocessor": "convbert_tf.preprocessing",
+    "ConvBertTokenClassifierPreprocessor": "convbert_tf.preprocessing",
+    # tasks
+    "ConvBertTextClassifier": "convbert_tf.tasks",
+    "ConvBertTextRegressor": "convbert_tf.tasks",
+    "ConvBertMaskedLM": "convbert_tf.tasks",
+    "ConvBertElectraPretrainer": "convbert_tf.tasks",
+    "ConvBertQuestionAnswerer": "convbert_tf.tasks",
+    "ConvBertTokenClassifier": "convbert_tf.tasks",
+    # training
+    "fine_tuning_optimizer": "convbert_tf.training",
     # checkpoints
     "load_hf_checkpoint": "convbert_tf.checkpoints",
     "load_tf1_checkpoint": "convbert_tf.checkpoints",

@@ -38,9 +38,9 @@ def test_non_editable_install_works(wheel, tmp_path):
                     str(target), str(wheel)], check=True, timeout=300)
     # Run from an empty directory so the checkout cannot shadow the installed copy.
     env = {**os.environ, "PYTHONPATH": str(target)}
-    code = ("import convbert_tf, os; assert convbert_tf.__file__.startswith(%r); "
+    code = (f"import convbert_tf, os; assert convbert_tf.__file__.startswith({str(target)!r}); "
             "from convbert_tf.preprocessing.vocabulary import default_vocabulary_path as p; "
-            "assert sum(1 for _ in open(p())) == 30522" % str(target))
+            "assert sum(1 for _ in open(p())) == 30522")
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path,
                    timeout=300)
     result = subprocess.run([str(target / "bin" / "convbert-tf"), "--help"], env=env,

@@ -22,7 +22,8 @@ class BertEmbedding(keras.layers.Layer):
         num_segments: number of token types (2).
         dropout: dropout rate after the LayerNorm.
         layer_norm_epsilon: 1e-12 for ConvBERT (BERT), 1e-3 for GroupBERT.
-        embeddings_initializer: initializer of the three tables.
+        embeddings_initializer: initializer of the three tables (None: truncated normal,
+            std 0.02).
 
     Call args:
         token_ids: int `[B, T]`, `T <= max_sequence_length`.
@@ -37,7 +38,7 @@ class BertEmbedding(keras.layers.Layer):
 
     def __init__(self, vocabulary_size, embedding_dim, max_sequence_length=512, num_segments=2,
                  dropout=0.1, layer_norm_epsilon=1e-12,
-                 embeddings_initializer=truncated_normal(0.02), **kwargs):
+                 embeddings_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_positive(vocabulary_size=vocabulary_size, embedding_dim=embedding_dim,
                        max_sequence_length=max_sequence_length, num_segments=num_segments)
@@ -48,7 +49,10 @@ class BertEmbedding(keras.layers.Layer):
         self.num_segments = num_segments
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
-        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.embeddings_initializer = keras.initializers.get(
+            embeddings_initializer or truncated_normal(0.02)
+        )
 
         # ReversibleEmbedding lets the MLM head reuse the word table as its output matrix.
         self.token_embedding = keras.layers.ReversibleEmbedding(

@@ -28,7 +28,7 @@ class ConvBertLayer(keras.layers.Layer):
         num_groups: channel groups of the FFN (1 or 2 in the released models).
         dropout: dropout rate of the residual branches and attention probabilities.
         layer_norm_epsilon: LayerNorm epsilon (1e-12; Keras's default 1e-3 is wrong here).
-        kernel_initializer: initializer of all projections.
+        kernel_initializer: initializer of all projections (None: truncated normal, std 0.02).
 
     Call args:
         inputs: `[B, T, D]`.
@@ -44,7 +44,7 @@ class ConvBertLayer(keras.layers.Layer):
 
     def __init__(self, hidden_dim, num_heads, intermediate_dim, head_ratio=2,
                  conv_kernel_size=9, num_groups=1, dropout=0.1, layer_norm_epsilon=1e-12,
-                 kernel_initializer=truncated_normal(0.02), **kwargs):
+                 kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_positive(intermediate_dim=intermediate_dim, num_groups=num_groups)
         check_divisible("hidden_dim", hidden_dim, "num_groups", num_groups)
@@ -58,7 +58,10 @@ class ConvBertLayer(keras.layers.Layer):
         self.num_groups = num_groups
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
 
         policy = self.dtype_policy
         self.attention = MixedAttention(

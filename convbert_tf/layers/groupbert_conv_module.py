@@ -26,7 +26,7 @@ class GroupBertConvModule(keras.layers.Layer):
         kernel_size: odd temporal width `k` (7).
         group_size: channels per convolution group (16, so `d / 16` groups).
         layer_norm_epsilon: epsilon of the inner LayerNorm (1e-3 in GroupBERT).
-        kernel_initializer: initializer of all kernels.
+        kernel_initializer: initializer of all kernels (None: truncated normal, std 0.02).
 
     Call args:
         inputs: `[B, T, d]`.
@@ -39,7 +39,7 @@ class GroupBertConvModule(keras.layers.Layer):
     """
 
     def __init__(self, hidden_dim, kernel_size=7, group_size=16, layer_norm_epsilon=1e-3,
-                 kernel_initializer=truncated_normal(0.02), **kwargs):
+                 kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_positive(hidden_dim=hidden_dim, group_size=group_size)
         check_odd("kernel_size", kernel_size)
@@ -48,7 +48,10 @@ class GroupBertConvModule(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.group_size = group_size
         self.layer_norm_epsilon = layer_norm_epsilon
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
         self.num_groups = hidden_dim // group_size
         # One [d, 2d] projection, as the reference stores it: gates first, then values.
         self.glu_dense = keras.layers.Dense(

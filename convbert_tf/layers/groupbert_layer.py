@@ -29,7 +29,7 @@ class GroupBertLayer(keras.layers.Layer):
         conv_group_size: channels per convolution group (16).
         dropout: dropout of the residual branches and attention probabilities.
         layer_norm_epsilon: 1e-3 as in the reference.
-        kernel_initializer: initializer of all projections.
+        kernel_initializer: initializer of all projections (None: truncated normal, std 0.02).
 
     Call args:
         inputs: `[B, T, d]`; padding_mask: optional `[B, T]` of {0, 1}.
@@ -42,7 +42,7 @@ class GroupBertLayer(keras.layers.Layer):
 
     def __init__(self, hidden_dim, num_heads, intermediate_dim, num_groups=4,
                  conv_kernel_size=7, conv_group_size=16, dropout=0.1, layer_norm_epsilon=1e-3,
-                 kernel_initializer=truncated_normal(0.02), **kwargs):
+                 kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_rate("dropout", dropout)
         self.hidden_dim = hidden_dim
@@ -53,7 +53,10 @@ class GroupBertLayer(keras.layers.Layer):
         self.conv_group_size = conv_group_size
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
         policy = self.dtype_policy
 
         def init():
@@ -71,7 +74,9 @@ class GroupBertLayer(keras.layers.Layer):
         self.feed_forward_2 = GroupedFeedForward(hidden_dim, intermediate_dim, num_groups,
                                                  kernel_initializer=init(), dtype=policy,
                                                  name="feed_forward_2")
-        self.residual_modules = [self.conv, self.feed_forward_1, self.attention, self.feed_forward_2]
+        self.residual_modules = [
+            self.conv, self.feed_forward_1, self.attention, self.feed_forward_2
+        ]
         self.norms = [
             keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, dtype=policy,
                                             name=f"{m.name}_layer_norm")

@@ -20,7 +20,8 @@ class GroupedFeedForward(keras.layers.Layer):
         hidden_dim: model width `d`; divisible by `num_groups`.
         intermediate_dim: FFN width `I`; divisible by `num_groups`.
         num_groups: groups of the down-projection (4 in GroupBERT).
-        kernel_initializer: initializer of the three projections.
+        kernel_initializer: initializer of the three projections (None: truncated
+            normal, std 0.02).
 
     Example:
     >>> ffn = GroupedFeedForward(hidden_dim=16, intermediate_dim=64, num_groups=4)
@@ -29,7 +30,7 @@ class GroupedFeedForward(keras.layers.Layer):
     """
 
     def __init__(self, hidden_dim, intermediate_dim, num_groups=4,
-                 kernel_initializer=truncated_normal(0.02), **kwargs):
+                 kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_positive(hidden_dim=hidden_dim, intermediate_dim=intermediate_dim,
                        num_groups=num_groups)
@@ -38,7 +39,10 @@ class GroupedFeedForward(keras.layers.Layer):
         self.hidden_dim = hidden_dim
         self.intermediate_dim = intermediate_dim
         self.num_groups = num_groups
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
         policy = self.dtype_policy
         self.up_dense = keras.layers.Dense(
             intermediate_dim, activation=gelu_exact,

@@ -29,7 +29,7 @@ class MixedAttention(keras.layers.Layer):
         head_ratio: bottleneck ratio; must divide `num_heads`.
         conv_kernel_size: odd span width `K`.
         dropout: dropout rate on the attention probabilities (the conv branch has none).
-        kernel_initializer: initializer of the projections.
+        kernel_initializer: initializer of the projections (None: truncated normal, std 0.02).
 
     Call args:
         inputs: `[B, T, D]`.
@@ -43,7 +43,7 @@ class MixedAttention(keras.layers.Layer):
     """
 
     def __init__(self, hidden_dim, num_heads, head_ratio=2, conv_kernel_size=9, dropout=0.0,
-                 kernel_initializer=truncated_normal(0.02), **kwargs):
+                 kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_positive(hidden_dim=hidden_dim, num_heads=num_heads, head_ratio=head_ratio)
         check_divisible("hidden_dim", hidden_dim, "num_heads", num_heads)
@@ -55,7 +55,10 @@ class MixedAttention(keras.layers.Layer):
         self.head_ratio = head_ratio
         self.conv_kernel_size = conv_kernel_size
         self.dropout = dropout
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
 
         self.head_dim = hidden_dim // num_heads
         self.num_mixed_heads = num_heads // head_ratio

@@ -9,7 +9,7 @@ import math
 import keras
 from keras import ops
 
-from convbert_tf.layers.initializers import clone_initializer
+from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_positive, check_rate
 
 # BERT's additive mask value. It is added in float32 (see `attention_bias`), so it is safe under
@@ -72,7 +72,7 @@ class SelfAttention(keras.layers.Layer):
         hidden_dim: model width `D`; must be divisible by `num_heads`.
         num_heads: number of attention heads.
         dropout: dropout rate on the attention probabilities.
-        kernel_initializer: initializer of the four projections.
+        kernel_initializer: initializer of the four projections (None: truncated normal, std 0.02).
 
     Call args:
         inputs: `[B, T, D]`.
@@ -85,7 +85,7 @@ class SelfAttention(keras.layers.Layer):
     (1, 4, 8)
     """
 
-    def __init__(self, hidden_dim, num_heads, dropout=0.0, kernel_initializer="glorot_uniform",
+    def __init__(self, hidden_dim, num_heads, dropout=0.0, kernel_initializer=None,
                  **kwargs):
         super().__init__(**kwargs)
         check_positive(hidden_dim=hidden_dim, num_heads=num_heads)
@@ -94,7 +94,10 @@ class SelfAttention(keras.layers.Layer):
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
         self.dropout = dropout
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
 
         def dense(name):
             return keras.layers.Dense(

@@ -30,7 +30,8 @@ class SpanDynamicConv(keras.layers.Layer):
         num_heads: number of convolution heads `N`.
         head_dim: channels per head `d`.
         kernel_size: odd span / kernel width `K` (9 in ConvBERT).
-        kernel_initializer: initializer of the dense projections and pointwise kernel.
+        kernel_initializer: initializer of the dense projections and pointwise kernel
+            (None: truncated normal, std 0.02).
 
     Call args:
         inputs: hidden states `[B, T, D]`.
@@ -47,14 +48,17 @@ class SpanDynamicConv(keras.layers.Layer):
     """
 
     def __init__(self, num_heads, head_dim, kernel_size=9,
-                 kernel_initializer=truncated_normal(0.02), **kwargs):
+                 kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
         check_positive(num_heads=num_heads, head_dim=head_dim)
         check_odd("kernel_size", kernel_size)
         self.num_heads = num_heads
         self.head_dim = head_dim
         self.kernel_size = kernel_size
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: BERT's truncated normal, std 0.02.
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or truncated_normal(0.02)
+        )
         width = num_heads * head_dim
         self.key_conv = keras.layers.SeparableConv1D(
             filters=width,

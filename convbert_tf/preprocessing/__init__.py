@@ -2,9 +2,15 @@
 
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
+from convbert_tf.preprocessing.question_answerer_preprocessor import (
+    ConvBertQuestionAnswererPreprocessor,
+)
 from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack, truncated_lengths
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
     ConvBertTextClassifierPreprocessor,
+)
+from convbert_tf.preprocessing.token_classifier_preprocessor import (
+    ConvBertTokenClassifierPreprocessor,
 )
 from convbert_tf.preprocessing.vocabulary import (
     SPECIAL_TOKENS,
@@ -15,7 +21,9 @@ from convbert_tf.preprocessing.vocabulary import (
 
 __all__ = [
     "ConvBertMaskedLMPreprocessor",
+    "ConvBertQuestionAnswererPreprocessor",
     "ConvBertTextClassifierPreprocessor",
+    "ConvBertTokenClassifierPreprocessor",
     "ConvBertTokenizer",
     "SPECIAL_TOKENS",
     "build_vocabulary",

@@ -21,6 +21,12 @@ _EXPORTS = {
     "GLUE_TASKS": "convbert_tf.training.glue_data",
     "load_glue": "convbert_tf.training.glue_data",
     "run_glue": "convbert_tf.training.glue",
+    "pretraining_dataset": "convbert_tf.training.pretraining_data",
+    "find_text_files": "convbert_tf.training.pretraining_data",
+    "squad_evaluate": "convbert_tf.training.squad_metrics",
+    "exact_match_score": "convbert_tf.training.squad_metrics",
+    "f1_score": "convbert_tf.training.squad_metrics",
+    "normalize_answer": "convbert_tf.training.squad_metrics",
 }
 
 __all__ = sorted(_EXPORTS)
