@@ -102,3 +102,13 @@ def test_bad_arguments():
         ConvBertTextClassifier(tiny_backbone(), 1, compile=False)
     with pytest.raises(ValueError, match="pooling"):
         ConvBertTextClassifier(tiny_backbone(), 2, pooling="mean", compile=False)
+
+
+def test_mixed_float16_gets_loss_scaling():
+    classifier = ConvBertTextClassifier(tiny_backbone(dtype="mixed_float16"), 2)
+    assert isinstance(classifier.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(classifier.optimizer.inner_optimizer, LayerwiseAdamW)
+    ids = np.ones((1, SEQ), "int32")
+    logits = classifier({"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": ids})
+    assert classifier.output_dense.compute_dtype == "float16"
+    assert np.all(np.isfinite(np.asarray(logits, "float32")))
