@@ -9,6 +9,7 @@ import tensorflow as tf
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
+    FixedLengthPacking,
     _looks_like_text,
     check_sequence_length,
     pack_text_inputs,
@@ -21,7 +22,7 @@ def _check_rate(value, name):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertMaskedLMPreprocessor(keras_hub.models.MaskedLMPreprocessor):
+class ConvBertMaskedLMPreprocessor(FixedLengthPacking, keras_hub.models.MaskedLMPreprocessor):
     """Tokenizes, packs and masks text for ConvBERT masked-LM pre-training.
 
     Packing is the same fixed-length `[CLS] a [SEP] (b [SEP])` path as
@@ -140,17 +141,3 @@ class ConvBertMaskedLMPreprocessor(keras_hub.models.MaskedLMPreprocessor):
             sample_weight = tf.ensure_shape(
                 tf.cast(masked["mask_weights"], tf.float32), width)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
-    @property
-    def sequence_length(self):
-        return self._sequence_length
-
-    @sequence_length.setter
-    def sequence_length(self, value):
-        check_sequence_length(value)
-        self._sequence_length = value
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("truncate", None)
-        return config

@@ -218,18 +218,11 @@ class ConvBertQuestionAnswererPreprocessor(keras_hub.models.Preprocessor):
                 for i in range(len(contexts))]
 
     def get_config(self):
+        # keras-hub's Preprocessor (de)serialises the tokenizer.
         config = super().get_config()
-        config.update({"tokenizer": keras.layers.serialize(self.tokenizer),
-                       "sequence_length": self.sequence_length, "doc_stride": self.doc_stride,
+        config.update({"sequence_length": self.sequence_length, "doc_stride": self.doc_stride,
                        "max_question_length": self.max_question_length})
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("tokenizer"), dict):
-            config["tokenizer"] = keras.layers.deserialize(config["tokenizer"])
-        return cls(**config)
 
 
 def _as_list(value):

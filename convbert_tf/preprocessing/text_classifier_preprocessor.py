@@ -19,6 +19,29 @@ def check_sequence_length(sequence_length):
         )
 
 
+class FixedLengthPacking:
+    """What the fixed-length preprocessors share (mixed in before the keras-hub base class).
+
+    `sequence_length` is validated on every assignment (keras-hub's setters would forward a
+    bad value to a packer we do not use), and keras-hub's `truncate` option is dropped from the
+    config: truncation is always longest-first here.
+    """
+
+    @property
+    def sequence_length(self):
+        return self._sequence_length
+
+    @sequence_length.setter
+    def sequence_length(self, value):
+        check_sequence_length(value)
+        self._sequence_length = value
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("truncate", None)
+        return config
+
+
 def _looks_like_text(value):
     if isinstance(value, (str, bytes)):
         return True
@@ -87,7 +110,8 @@ def pack_text_inputs(tokenizer, x, sequence_length):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor):
+class ConvBertTextClassifierPreprocessor(FixedLengthPacking,
+                                         keras_hub.models.TextClassifierPreprocessor):
     """Tokenizes and packs single texts or pairs for ConvBERT classifiers.
 
     Produces `{"token_ids", "segment_ids", "padding_mask"}` (int32,
@@ -152,17 +176,3 @@ class ConvBertTextClassifierPreprocessor(keras_hub.models.TextClassifierPreproce
         with tf.device("cpu"):
             x = self.pack(x)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
-    @property
-    def sequence_length(self):
-        return self._sequence_length
-
-    @sequence_length.setter
-    def sequence_length(self, value):
-        check_sequence_length(value)
-        self._sequence_length = value
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("truncate", None)
-        return config

@@ -90,14 +90,7 @@ class ConvBertTokenClassifierPreprocessor(keras_hub.models.Preprocessor):
         return tf.concat([zeros, dense, zeros], axis=1)
 
     def get_config(self):
+        # keras-hub's Preprocessor (de)serialises the tokenizer.
         config = super().get_config()
-        config.update({"tokenizer": keras.layers.serialize(self.tokenizer),
-                       "sequence_length": self.sequence_length})
+        config.update({"sequence_length": self.sequence_length})
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("tokenizer"), dict):
-            config["tokenizer"] = keras.layers.deserialize(config["tokenizer"])
-        return cls(**config)
