@@ -56,10 +56,13 @@ def test_mlm_loss_decreases_under_xla():
     mlm = ConvBertMaskedLM(backbone, preprocessor=preprocessor)
     mlm.compile(optimizer=keras.optimizers.Adam(1e-2))  # jit_compile=True by default
     assert mlm.jit_compile
-    history = mlm.fit(CORPUS, batch_size=12, epochs=15, verbose=0)
+    # One step per epoch, with fresh random masks each time: compare averages, not two
+    # single noisy steps (compilation dominates the cost, the extra steps are cheap).
+    history = mlm.fit(CORPUS, batch_size=12, epochs=40, verbose=0)
     losses = history.history["loss"]
-    print(f"MLM loss start {losses[0]:.3f} end {losses[-1]:.3f}")
-    assert losses[-1] < 0.7 * losses[0]
+    start, end = np.mean(losses[:3]), np.mean(losses[-5:])
+    print(f"MLM loss start {start:.3f} end {end:.3f}")
+    assert end < 0.6 * start
     # get_config / from_config round trip.
     clone = ConvBertMaskedLM.from_config(mlm.get_config())
     assert clone.masked_lm_head.token_embedding is clone.backbone.token_embedding
