@@ -10,7 +10,6 @@ from convbert_tf.models import ConvBertBackbone
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
     FixedLengthPacking,
-    _looks_like_text,
     check_sequence_length,
     pack_text_inputs,
 )
@@ -115,12 +114,6 @@ class ConvBertMaskedLMPreprocessor(FixedLengthPacking, keras_hub.models.MaskedLM
             _allow_python_workflow=False,
         )
         self.built = True
-
-    def __call__(self, *args, **kwargs):
-        if (len(args) == 1 and not kwargs and type(args[0]) is tuple
-                and len(args[0]) == 2 and all(_looks_like_text(v) for v in args[0])):
-            return super().__call__(x=args[0])
-        return super().__call__(*args, **kwargs)
 
     def call(self, x, y=None, sample_weight=None):
         with tf.device("cpu"):

@@ -24,8 +24,15 @@ class FixedLengthPacking:
 
     `sequence_length` is validated on every assignment (keras-hub's setters would forward a
     bad value to a packer we do not use), and keras-hub's `truncate` option is dropped from the
-    config: truncation is always longest-first here.
+    config: truncation is always longest-first here. A single tuple of two texts is a PAIR,
+    not `(x, y)`: `pre(("premise", "hypothesis"))`; pass labels as `pre((a, b), y)`.
     """
+
+    def __call__(self, *args, **kwargs):
+        if (len(args) == 1 and not kwargs and type(args[0]) is tuple
+                and len(args[0]) == 2 and all(_looks_like_text(v) for v in args[0])):
+            return super().__call__(x=args[0])
+        return super().__call__(*args, **kwargs)
 
     @property
     def sequence_length(self):
@@ -161,12 +168,6 @@ class ConvBertTextClassifierPreprocessor(FixedLengthPacking,
     def build(self, input_shape):
         # keras-hub builds a `MultiSegmentPacker` here; we pack with builtins.
         self.built = True
-
-    def __call__(self, *args, **kwargs):
-        if (len(args) == 1 and not kwargs and type(args[0]) is tuple
-                and len(args[0]) == 2 and all(_looks_like_text(v) for v in args[0])):
-            return super().__call__(x=args[0])
-        return super().__call__(*args, **kwargs)
 
     def pack(self, x):
         """Tokenizes and packs `x` (text or `(text_a, text_b)`) into a dict."""
