@@ -5,6 +5,7 @@ import keras
 from convbert_tf.layers import BertEmbedding, GroupBertLayer
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.layers.validation import check_positive
+from convbert_tf.models.convbert_backbone import _check_shared_embeddings
 from convbert_tf.models.preset_backbone import PresetBackbone, backbone_inputs
 from convbert_tf.models.presets import GROUPBERT_PRESETS
 
@@ -31,6 +32,12 @@ class GroupBertBackbone(PresetBackbone):
         max_sequence_length: learned positions (512).
         num_segments: token types (2).
         dtype: dtype or dtype policy.
+        embedding_dim: embedding table width `E`; when it differs from `hidden_dim` a dense
+            `embeddings_project` maps E -> d after the embeddings (as in `ConvBertBackbone`;
+            an ELECTRA generator narrower than its discriminator shares E). None: d.
+        embeddings: optional `BertEmbedding` instance to use (and share) instead of building
+            one (ELECTRA pretraining). Its vocabulary size, width, positions and token types
+            must match the arguments above. Not part of `get_config`.
 
     Example:
     >>> backbone = GroupBertBackbone.from_preset("group_bert_tiny_en", load_weights=False)
@@ -44,15 +51,28 @@ class GroupBertBackbone(PresetBackbone):
 
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  num_groups=4, conv_kernel_size=7, conv_group_size=16, dropout=0.1,
-                 max_sequence_length=512, num_segments=2, dtype=None, **kwargs):
-        check_positive(num_layers=num_layers)
+                 max_sequence_length=512, num_segments=2, dtype=None, embedding_dim=None,
+                 embeddings=None, **kwargs):
+        embedding_dim = hidden_dim if embedding_dim is None else embedding_dim
+        check_positive(num_layers=num_layers, hidden_dim=hidden_dim, embedding_dim=embedding_dim)
 
         # === Layers ===
-        self.embeddings = BertEmbedding(
-            vocabulary_size, hidden_dim, max_sequence_length, num_segments, dropout,
-            layer_norm_epsilon=1e-3, dtype=dtype, name="embeddings",
-        )
+        if embeddings is None:
+            embeddings = BertEmbedding(
+                vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
+                layer_norm_epsilon=1e-3, dtype=dtype, name="embeddings",
+            )
+        else:
+            _check_shared_embeddings(embeddings, vocabulary_size, embedding_dim,
+                                     max_sequence_length, num_segments)
+        self.embeddings = embeddings
         self.token_embedding = self.embeddings.token_embedding
+        self.embeddings_project = None
+        if embedding_dim != hidden_dim:
+            self.embeddings_project = keras.layers.Dense(
+                hidden_dim, kernel_initializer=truncated_normal(0.02), dtype=dtype,
+                name="embeddings_project",
+            )
         self.transformer_layers = [
             GroupBertLayer(
                 hidden_dim, num_heads, intermediate_dim, num_groups=num_groups,
@@ -74,6 +94,8 @@ class GroupBertBackbone(PresetBackbone):
         # === Functional model ===
         inputs = backbone_inputs()
         x = self.embeddings(inputs["token_ids"], inputs["segment_ids"])
+        if self.embeddings_project is not None:
+            x = self.embeddings_project(x)
         for layer in self.transformer_layers:
             x = layer(x, padding_mask=inputs["padding_mask"])
         x = self.final_layer_norm(x)
@@ -90,6 +112,7 @@ class GroupBertBackbone(PresetBackbone):
         self.num_heads = num_heads
         self.hidden_dim = hidden_dim
         self.intermediate_dim = intermediate_dim
+        self.embedding_dim = embedding_dim
         self.num_groups = num_groups
         self.conv_kernel_size = conv_kernel_size
         self.conv_group_size = conv_group_size
@@ -106,6 +129,7 @@ class GroupBertBackbone(PresetBackbone):
                 "num_heads": self.num_heads,
                 "hidden_dim": self.hidden_dim,
                 "intermediate_dim": self.intermediate_dim,
+                "embedding_dim": self.embedding_dim,
                 "num_groups": self.num_groups,
                 "conv_kernel_size": self.conv_kernel_size,
                 "conv_group_size": self.conv_group_size,

@@ -82,3 +82,42 @@ def test_keras_file_round_trip(tmp_path):
     batch = backbone_batch()
     np.testing.assert_array_equal(np.asarray(restored(batch)["pooled_output"]),
                                   np.asarray(backbone(batch)["pooled_output"]))
+
+
+def test_embedding_dim_adds_projection_and_round_trips():
+    backbone = GroupBertBackbone(**TINY, embedding_dim=16)
+    assert backbone.embeddings.embedding_dim == 16
+    assert backbone.embeddings_project.units == 32
+    assert (backbone.embedding_dim, backbone.hidden_dim, backbone.num_heads,
+            backbone.num_layers) == (16, 32, 2, 2)
+    restored = GroupBertBackbone.from_config(backbone.get_config())
+    assert restored.get_config() == backbone.get_config()
+    restored.set_weights(backbone.get_weights())
+    batch = backbone_batch()
+    np.testing.assert_array_equal(np.asarray(restored(batch)["sequence_output"]),
+                                  np.asarray(backbone(batch)["sequence_output"]))
+    assert GroupBertBackbone(**TINY).embeddings_project is None
+
+
+def test_shared_embeddings_are_the_same_variables():
+    discriminator = GroupBertBackbone(**TINY, embedding_dim=16)
+    generator = GroupBertBackbone(**{**TINY, "hidden_dim": 16, "intermediate_dim": 64},
+                                  embeddings=discriminator.embeddings)
+    assert generator.embeddings is discriminator.embeddings
+    assert generator.embeddings_project is None
+    shared = {id(w) for w in discriminator.embeddings.weights}
+    assert shared <= {id(w) for w in generator.weights}
+    assert "embeddings" not in generator.get_config()
+
+
+@pytest.mark.parametrize("embeddings, error, message", [
+    ("not a layer", TypeError, "BertEmbedding"),
+    (None, ValueError, "embedding_dim=32 \\(backbone: 16\\)"),
+])
+def test_shared_embeddings_are_validated(embeddings, error, message):
+    from convbert_tf.layers import BertEmbedding
+
+    if embeddings is None:
+        embeddings = BertEmbedding(100, 32, max_sequence_length=24)
+    with pytest.raises(error, match=message):
+        GroupBertBackbone(**TINY, embedding_dim=16, embeddings=embeddings)
