@@ -57,6 +57,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.preprocessing.text_hygiene import clean_text
 from convbert_tf.preprocessing.text_validation import check_string_tensor
 from convbert_tf.preprocessing.vocabulary import default_vocabulary_path, load_vocabulary
 
@@ -256,7 +257,8 @@ class ConvBertTokenizer(keras_hub.tokenizers.Tokenizer):
                 "`inputs` must be a scalar string or a 1D batch of strings. "
                 f"Received shape {inputs.shape}"
             )
-        tokens = self._fast_bert.tokenize(inputs)
+        # BERT deletes control/format characters; FastBert alone splits words on them.
+        tokens = self._fast_bert.tokenize(clean_text(inputs))
         tokens = self._limit_words(tokens)
         if unbatched:
             tokens = tokens[0]
