@@ -113,6 +113,8 @@ def groupbert_conv_module(x, module, mask=None):
         sl = slice(g * gs, (g + 1) * gs)
         for j in range(k):
             out[..., sl] += win[:, :, j, sl] @ kernel[j, g]
+    if module.conv_bias is not None:
+        out = out + np.asarray(module.conv_bias)
     out = layer_norm(out, module.layer_norm, module.layer_norm_epsilon)
     out = out / (1.0 + np.exp(-out))
     return dense(out, module.output_dense)

@@ -13,8 +13,11 @@ class GroupBertConvModule(keras.layers.Layer):
 
         h = (x Wv + bv) * sigmoid(x Wg + bg)                  # GLU
         h = h * padding_mask                                  # padding never leaks in
-        h[t, g] = sum_j h[t + j - (k-1)/2, g] @ K[j, g]       # grouped conv, no bias
+        h[t, g] = sum_j h[t + j - (k-1)/2, g] @ K[j, g] + c[g] # grouped conv (+ bias)
         out = swish(LayerNorm(h)) Wo + bo
+
+    The convolution bias `c` is in the released PyTorch model (`nn.Conv1d`'s default) and not
+    in Graphcore's TF1 code: `use_conv_bias=False` expresses the latter.
 
     The grouped convolution is computed as k shifted slices times per-group matrices (one
     batched matmul per tap). TensorFlow's grouped `Conv1D` has a history of CPU failures and no
@@ -25,7 +28,9 @@ class GroupBertConvModule(keras.layers.Layer):
         hidden_dim: model width `d`; divisible by `group_size`.
         kernel_size: odd temporal width `k` (7).
         group_size: channels per convolution group (16, so `d / 16` groups).
-        layer_norm_epsilon: epsilon of the inner LayerNorm (1e-3 in GroupBERT).
+        layer_norm_epsilon: epsilon of the inner LayerNorm (the config's `layer_norm_eps`:
+            1e-12 in the released checkpoint, 1e-3 in the TF1 code).
+        use_conv_bias: add the `[d]` convolution bias (True: the released model).
         kernel_initializer: initializer of all kernels (None: truncated normal, std 0.02).
 
     Call args:
@@ -38,8 +43,8 @@ class GroupBertConvModule(keras.layers.Layer):
     (2, 5, 32)
     """
 
-    def __init__(self, hidden_dim, kernel_size=7, group_size=16, layer_norm_epsilon=1e-3,
-                 kernel_initializer=None, **kwargs):
+    def __init__(self, hidden_dim, kernel_size=7, group_size=16, layer_norm_epsilon=1e-12,
+                 kernel_initializer=None, use_conv_bias=True, **kwargs):
         super().__init__(**kwargs)
         check_positive(hidden_dim=hidden_dim, group_size=group_size)
         check_odd("kernel_size", kernel_size)
@@ -48,6 +53,7 @@ class GroupBertConvModule(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.group_size = group_size
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.use_conv_bias = use_conv_bias
         # None: BERT's truncated normal, std 0.02.
         self.kernel_initializer = keras.initializers.get(
             kernel_initializer or truncated_normal(0.02)
@@ -73,11 +79,16 @@ class GroupBertConvModule(keras.layers.Layer):
             shape=(self.kernel_size, self.num_groups, self.group_size, self.group_size),
             initializer=clone_initializer(self.kernel_initializer),
         )
+        self.conv_bias = None
+        if self.use_conv_bias:
+            self.conv_bias = self.add_weight(name="conv_bias", shape=(self.hidden_dim,),
+                                             initializer="zeros")
         self.layer_norm.build(input_shape)
         self.output_dense.build(input_shape)
 
     def grouped_conv(self, h):
-        """Grouped 'same' convolution of `h [B, T, d]` with `conv_kernel [k, G, gs, gs]`."""
+        """Grouped 'same' convolution of `h [B, T, d]` with `conv_kernel [k, G, gs, gs]`
+        (plus `conv_bias` when there is one)."""
         k, groups, size = self.kernel_size, self.num_groups, self.group_size
         seq_len = ops.shape(h)[1]
         half = (k - 1) // 2
@@ -93,7 +104,10 @@ class GroupBertConvModule(keras.layers.Layer):
             term = ops.matmul(window, kernel[tap])
             output = term if output is None else output + term
         output = ops.reshape(output, (groups, -1, seq_len, size))
-        return ops.reshape(ops.transpose(output, (1, 2, 0, 3)), (-1, seq_len, groups * size))
+        output = ops.reshape(ops.transpose(output, (1, 2, 0, 3)), (-1, seq_len, groups * size))
+        if self.conv_bias is not None:
+            output = output + ops.cast(self.conv_bias, self.compute_dtype)
+        return output
 
     def call(self, inputs, padding_mask=None):
         gates, values = ops.split(self.glu_dense(inputs), 2, axis=-1)
@@ -114,6 +128,7 @@ class GroupBertConvModule(keras.layers.Layer):
                 "kernel_size": self.kernel_size,
                 "group_size": self.group_size,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
+                "use_conv_bias": self.use_conv_bias,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )

@@ -27,8 +27,13 @@ class GroupBertLayer(keras.layers.Layer):
         num_groups: groups of the FFN down-projections (4).
         conv_kernel_size: odd width of the grouped convolution (7).
         conv_group_size: channels per convolution group (16).
-        dropout: dropout of the residual branches and attention probabilities.
-        layer_norm_epsilon: 1e-3 as in the reference.
+        dropout: dropout of the residual branches (`hidden_dropout_prob`).
+        attention_dropout: dropout of the attention probabilities
+            (`attention_probs_dropout_prob`); None: `dropout`.
+        layer_norm_epsilon: epsilon of every LayerNorm (the config's `layer_norm_eps`: 1e-12
+            in the released checkpoint, 1e-3 in Graphcore's TF1 code).
+        use_conv_bias: whether the grouped convolution has a bias (True: the released
+            PyTorch model; False: the TF1 code).
         kernel_initializer: initializer of all projections (None: truncated normal, std 0.02).
 
     Call args:
@@ -41,10 +46,12 @@ class GroupBertLayer(keras.layers.Layer):
     """
 
     def __init__(self, hidden_dim, num_heads, intermediate_dim, num_groups=4,
-                 conv_kernel_size=7, conv_group_size=16, dropout=0.1, layer_norm_epsilon=1e-3,
-                 kernel_initializer=None, **kwargs):
+                 conv_kernel_size=7, conv_group_size=16, dropout=0.1, layer_norm_epsilon=1e-12,
+                 kernel_initializer=None, attention_dropout=None, use_conv_bias=True, **kwargs):
         super().__init__(**kwargs)
+        attention_dropout = dropout if attention_dropout is None else attention_dropout
         check_rate("dropout", dropout)
+        check_rate("attention_dropout", attention_dropout)
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
@@ -52,7 +59,9 @@ class GroupBertLayer(keras.layers.Layer):
         self.conv_kernel_size = conv_kernel_size
         self.conv_group_size = conv_group_size
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.use_conv_bias = use_conv_bias
         # None: BERT's truncated normal, std 0.02.
         self.kernel_initializer = keras.initializers.get(
             kernel_initializer or truncated_normal(0.02)
@@ -64,11 +73,12 @@ class GroupBertLayer(keras.layers.Layer):
 
         self.conv = GroupBertConvModule(hidden_dim, conv_kernel_size, conv_group_size,
                                         layer_norm_epsilon, kernel_initializer=init(),
-                                        dtype=policy, name="convolution")
+                                        use_conv_bias=use_conv_bias, dtype=policy,
+                                        name="convolution")
         self.feed_forward_1 = GroupedFeedForward(hidden_dim, intermediate_dim, num_groups,
                                                  kernel_initializer=init(), dtype=policy,
                                                  name="feed_forward_1")
-        self.attention = SelfAttention(hidden_dim, num_heads, dropout,
+        self.attention = SelfAttention(hidden_dim, num_heads, attention_dropout,
                                        kernel_initializer=init(), dtype=policy,
                                        name="attention")
         self.feed_forward_2 = GroupedFeedForward(hidden_dim, intermediate_dim, num_groups,
@@ -119,7 +129,9 @@ class GroupBertLayer(keras.layers.Layer):
                 "conv_kernel_size": self.conv_kernel_size,
                 "conv_group_size": self.conv_group_size,
                 "dropout": self.dropout,
+                "attention_dropout": self.attention_dropout,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
+                "use_conv_bias": self.use_conv_bias,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )

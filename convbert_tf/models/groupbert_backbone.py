@@ -17,7 +17,10 @@ class GroupBertBackbone(PresetBackbone):
 
     BERT embeddings -> LayerNorm -> dropout -> `num_layers` `GroupBertLayer`s -> final
     LayerNorm. `pooled_output` is BERT's pooler: `tanh(Dense(sequence_output[:, 0]))`.
-    LayerNorm epsilon is 1e-3 throughout, as in the reference.
+    The defaults are the released PyTorch model (`Graphcore/groupbert-base-uncased`, written by
+    optimum-graphcore): every LayerNorm uses `layer_norm_epsilon` (1e-12) and the grouped
+    convolution has a bias. Graphcore's TF1 variant is `layer_norm_epsilon=1e-3,
+    use_conv_bias=False`.
 
     Args:
         vocabulary_size: word-piece vocabulary size.
@@ -28,7 +31,13 @@ class GroupBertBackbone(PresetBackbone):
         num_groups: groups of the FFN down-projections (4).
         conv_kernel_size: odd width of the grouped convolution (7).
         conv_group_size: channels per convolution group (16).
-        dropout: dropout rate (0.1).
+        dropout: dropout of the embeddings and of every residual branch
+            (`hidden_dropout_prob`, 0.1).
+        attention_dropout: dropout of the attention probabilities
+            (`attention_probs_dropout_prob`); None: `dropout`.
+        layer_norm_epsilon: epsilon of every LayerNorm (embeddings, pre-norms, convolution
+            norm, final norm; a masked-LM head follows the embeddings' one). 1e-12.
+        use_conv_bias: whether the grouped convolution has a bias (True).
         max_sequence_length: learned positions (512).
         num_segments: token types (2).
         dtype: dtype or dtype policy.
@@ -52,15 +61,17 @@ class GroupBertBackbone(PresetBackbone):
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  num_groups=4, conv_kernel_size=7, conv_group_size=16, dropout=0.1,
                  max_sequence_length=512, num_segments=2, dtype=None, embedding_dim=None,
-                 embeddings=None, **kwargs):
+                 embeddings=None, attention_dropout=None, layer_norm_epsilon=1e-12,
+                 use_conv_bias=True, **kwargs):
         embedding_dim = hidden_dim if embedding_dim is None else embedding_dim
+        attention_dropout = dropout if attention_dropout is None else attention_dropout
         check_positive(num_layers=num_layers, hidden_dim=hidden_dim, embedding_dim=embedding_dim)
 
         # === Layers ===
         if embeddings is None:
             embeddings = BertEmbedding(
                 vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
-                layer_norm_epsilon=1e-3, dtype=dtype, name="embeddings",
+                layer_norm_epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings",
             )
         else:
             _check_shared_embeddings(embeddings, vocabulary_size, embedding_dim,
@@ -77,14 +88,15 @@ class GroupBertBackbone(PresetBackbone):
             GroupBertLayer(
                 hidden_dim, num_heads, intermediate_dim, num_groups=num_groups,
                 conv_kernel_size=conv_kernel_size, conv_group_size=conv_group_size,
-                dropout=dropout, layer_norm_epsilon=1e-3,
+                dropout=dropout, attention_dropout=attention_dropout,
+                layer_norm_epsilon=layer_norm_epsilon, use_conv_bias=use_conv_bias,
                 kernel_initializer=truncated_normal(0.02), dtype=dtype,
                 name=f"transformer_layer_{i}",
             )
             for i in range(num_layers)
         ]
         self.final_layer_norm = keras.layers.LayerNormalization(
-            epsilon=1e-3, dtype=dtype, name="final_layer_norm"
+            epsilon=layer_norm_epsilon, dtype=dtype, name="final_layer_norm"
         )
         self.pooled_dense = keras.layers.Dense(
             hidden_dim, activation="tanh", kernel_initializer=truncated_normal(0.02),
@@ -117,6 +129,9 @@ class GroupBertBackbone(PresetBackbone):
         self.conv_kernel_size = conv_kernel_size
         self.conv_group_size = conv_group_size
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.use_conv_bias = use_conv_bias
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
 
@@ -134,6 +149,9 @@ class GroupBertBackbone(PresetBackbone):
                 "conv_kernel_size": self.conv_kernel_size,
                 "conv_group_size": self.conv_group_size,
                 "dropout": self.dropout,
+                "attention_dropout": self.attention_dropout,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "use_conv_bias": self.use_conv_bias,
                 "max_sequence_length": self.max_sequence_length,
                 "num_segments": self.num_segments,
             }

@@ -66,9 +66,13 @@ def test_base_module_parameter_counts_match_spec():
     def count(*layers):
         return sum(int(np.prod(w.shape)) for lyr in layers for w in lyr.weights)
 
-    # Spec: per base layer conv module 1.861M, each grouped FFN 3.545M, attention 2.364M
-    # (each with its pre-LayerNorm).
-    assert count(layer.conv, layer.norms[0]) == 1_860_864
+    # Spec: per base layer conv module 1,861,632 with the released model's conv bias (the TF1
+    # code's 1,860,864 without), each grouped FFN 3.545M, attention 2.364M (each with its
+    # pre-LayerNorm).
+    assert count(layer.conv, layer.norms[0]) == 1_861_632
+    tf1 = GroupBertLayer(768, 12, 3072, use_conv_bias=False)
+    tf1.build((None, None, 768))
+    assert count(tf1.conv, tf1.norms[0]) == 1_860_864
     assert count(layer.feed_forward_1, layer.norms[1]) == 3_545_088
     assert count(layer.attention, layer.norms[2]) == 2_363_904
 
