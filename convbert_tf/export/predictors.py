@@ -18,6 +18,14 @@ def _as_bytes(texts):
     return np.array([t.encode("utf-8") if isinstance(t, str) else t for t in texts], dtype=object)
 
 
+def _clean_bytes(texts):
+    """BERT's control/format-character clean-up on the host: the TFLite graph cannot do it
+    (no regex kernel; see convbert_tf/preprocessing/text_hygiene.py)."""
+    from convbert_tf.preprocessing.text_hygiene import clean_text_python
+
+    return np.array([clean_text_python(t) for t in _as_bytes(texts)], dtype=object)
+
+
 def _ids(ids):
     return {k: np.asarray(ids[k], np.int32) for k in IDS_KEYS}
 
@@ -127,8 +135,9 @@ class TFLitePredictor:
         """Texts (or pairs with `texts_b`) -> `{output name: numpy array}`."""
         if self.has_tokenizer:
             if texts_b is None:
-                return self._call("serving_default", text=_as_bytes(texts))
-            return self._call("serve_pair", text_a=_as_bytes(texts), text_b=_as_bytes(texts_b))
+                return self._call("serving_default", text=_clean_bytes(texts))
+            return self._call("serve_pair", text_a=_clean_bytes(texts),
+                              text_b=_clean_bytes(texts_b))
         x = list(_as_bytes(texts)) if texts_b is None \
             else (list(_as_bytes(texts)), list(_as_bytes(texts_b)))
         if texts_b is not None:

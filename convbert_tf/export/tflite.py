@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from convbert_tf.export.serving_functions import ServingFunctions
 from convbert_tf.export.tflite_ops import TFTEXT_CUSTOM_OPS, check_ops
+from convbert_tf.preprocessing.text_hygiene import tflite_text_ops
 
 QUANTIZATIONS = (None, "float16", "dynamic_int8", "int8")
 
@@ -116,7 +117,10 @@ def export_tflite(task, path, quantization=None, include_tokenizer=False, sequen
     names = ["serving_default", "serve_pair", "serve_ids"] if include_tokenizer \
         else ["serving_default"]
     with tempfile.TemporaryDirectory() as saved_model_dir:
-        archive = functions.export_archive(names, ids_only=not include_tokenizer)
+        # TFLite has no regex kernel: trace the tokenizer without BERT's control-character
+        # clean-up (see preprocessing/text_hygiene.py; TFLitePredictor cleans on the host).
+        with tflite_text_ops():
+            archive = functions.export_archive(names, ids_only=not include_tokenizer)
         archive.write_out(saved_model_dir, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir,
                                                              signature_keys=names)
