@@ -5,6 +5,22 @@ import re
 import keras
 from keras import ops
 
+
+def _update_step_views(variable):
+    """`variable` and what Keras' TensorFlow optimizer passes to `update_step` in its place.
+
+    There, `update_step` gets `variable.value` (the `tf.Variable`), and under a
+    `tf.distribute` strategy each replica's component of it (`experimental_local_results`).
+    """
+    views = [variable]
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf  # only on that backend; the optimizer is backend-agnostic
+
+        value = variable.value
+        views.append(value)
+        views.extend(tf.distribute.get_strategy().experimental_local_results(value))
+    return views
+
 # Variable paths of the backbones: `embeddings/...`, `embeddings_project/...`,
 # `transformer_layer_{i}/...`; anything else (the task head, GroupBERT's final LayerNorm and
 # pooler) is "above" the encoder.
@@ -43,15 +59,19 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
     `layerwise_lr_factor(variable.path, num_layers, layerwise_decay)`. Scaling the gradients
     instead would be a no-op for Adam (its update is invariant to gradient scale), which is why
     the rate is scaled. Variables whose *name* matches `exclude_from_weight_decay` (default: every
-    LayerNorm `gamma`/`beta` and bias) are not decayed; unlike Keras' method of the same name,
+    LayerNorm `gamma`/`beta` and bias, matched with `re.search` as Keras does) are not decayed;
     this list is part of the config, so it survives `.keras` saving.
+
+    Keras' own weight decay uses the *global* rate, so every variable is excluded from it
+    (`exclude_from_weight_decay(var_list=...)` at build) and the decay happens in
+    `update_step`, per variable, at that variable's rate.
 
     Args:
         learning_rate: float or `LearningRateSchedule` (e.g. `WarmupLinearDecay`).
         num_layers: the backbone's `num_layers`.
         layerwise_decay: per-layer multiplier (0.8); 1.0 turns the decay off.
         weight_decay: decoupled weight decay (0.01).
-        exclude_from_weight_decay: variable-name substrings exempt from weight decay.
+        exclude_from_weight_decay: variable-name patterns exempt from weight decay.
         **kwargs: the rest of `AdamW`'s arguments (`beta_1`, `epsilon`, `clipnorm`...).
 
     Example:
@@ -66,34 +86,40 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
         self.num_layers = int(num_layers)
         self.layerwise_decay = float(layerwise_decay)
         self.exclude_from_weight_decay_names = list(exclude_from_weight_decay or ())
-        if self.exclude_from_weight_decay_names:
-            self.exclude_from_weight_decay(var_names=self.exclude_from_weight_decay_names)
+        self.variable_factors = {}
 
     def lr_factor(self, variable):
         """The multiplier applied to (Keras) `variable`'s learning rate."""
         return layerwise_lr_factor(variable.path, self.num_layers, self.layerwise_decay)
 
+    def decays(self, variable):
+        """Whether (Keras) `variable` gets the decoupled weight decay."""
+        if not self.weight_decay:
+            return False
+        return not any(re.search(name, variable.name)
+                       for name in self.exclude_from_weight_decay_names)
+
     def build(self, var_list):
-        # `update_step` may receive the backend's variable (or one replica's copy of it), which
-        # has no Keras path: look factors and decay flags up by the optimizer's variable key.
-        self._lr_factors = {self._var_key(v): self.lr_factor(v) for v in var_list}
-        self._decay_flags = {
-            self._var_key(v): self.weight_decay is not None and self._use_weight_decay(v)
-            for v in var_list
-        }
+        # `update_step` receives, depending on the backend, the Keras variable, its backend
+        # variable, or (under `tf.distribute`) one replica's copy of it, none of which but the
+        # first has a Keras path: key the (factor, decays) pair by every one of those objects.
+        for variable in var_list:
+            entry = (self.lr_factor(variable), self.decays(variable))
+            for obj in _update_step_views(variable):
+                self.variable_factors[id(obj)] = entry
+        # Keras' decay would use the global rate before `update_step`: ours replaces it.
+        self.exclude_from_weight_decay(var_list=var_list)
         super().build(var_list)
 
-    def _apply_weight_decay(self, variables):
-        # Keras decays every variable with the *global* rate before the update; the reference
-        # uses the layer's rate, so the decay moves into `update_step` below.
-        return
-
     def update_step(self, gradient, variable, learning_rate):
-        key = self._var_key(variable)
-        learning_rate = ops.cast(learning_rate, variable.dtype) * self._lr_factors[key]
-        if self._decay_flags[key]:
+        entry = self.variable_factors.get(id(variable))
+        if entry is None:  # a Keras variable this optimizer was not built with
+            entry = (self.lr_factor(variable), self.decays(variable))
+        factor, decays = entry
+        learning_rate = ops.cast(learning_rate, variable.dtype) * factor
+        if decays:
             weight_decay = ops.cast(self.weight_decay, variable.dtype)
-            # Decoupled decay on the pre-update value, exactly where Keras applies it.
+            # Decoupled decay on the pre-update value, where Keras' AdamW applies it.
             self.assign_sub(variable, variable * weight_decay * learning_rate)
         super().update_step(gradient, variable, learning_rate)
 

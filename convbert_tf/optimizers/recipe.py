@@ -1,7 +1,7 @@
 """The official ConvBERT fine-tuning optimizer in one call."""
 
-from convbert_tf.training.layerwise_adamw import LayerwiseAdamW
-from convbert_tf.training.schedules import WarmupLinearDecay
+from convbert_tf.optimizers.layerwise_adamw import LayerwiseAdamW
+from convbert_tf.optimizers.schedules import WarmupLinearDecay
 
 # AdamW epsilon of the reference `AdamWeightDecayOptimizer` (Keras' default is 1e-7).
 RECIPE_EPSILON = 1e-6

@@ -1,4 +1,5 @@
-"""Fine-tuning: the official optimizer recipe, GLUE metrics and runner, tf.distribute helpers.
+"""Fine-tuning: the official optimizer recipe (from `convbert_tf.optimizers`), GLUE metrics and
+runner, tf.distribute helpers.
 
 Modules are imported on first use so that `convbert_tf.training.fine_tuning_optimizer` does not
 pull in the GLUE runner (and `tensorflow_datasets`).
@@ -7,10 +8,10 @@ pull in the GLUE runner (and `tensorflow_datasets`).
 import importlib
 
 _EXPORTS = {
-    "fine_tuning_optimizer": "convbert_tf.training.recipe",
-    "LayerwiseAdamW": "convbert_tf.training.layerwise_adamw",
-    "layerwise_lr_factor": "convbert_tf.training.layerwise_adamw",
-    "WarmupLinearDecay": "convbert_tf.training.schedules",
+    "fine_tuning_optimizer": "convbert_tf.optimizers.recipe",
+    "LayerwiseAdamW": "convbert_tf.optimizers.layerwise_adamw",
+    "layerwise_lr_factor": "convbert_tf.optimizers.layerwise_adamw",
+    "WarmupLinearDecay": "convbert_tf.optimizers.schedules",
     "MatthewsCorrelation": "convbert_tf.training.metrics",
     "BinaryF1Score": "convbert_tf.training.metrics",
     "PearsonCorrelation": "convbert_tf.training.metrics",

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from convbert_tf.internals import tf_function_jit_compile
+
 
 def _closure_values(function):
     for cell in getattr(function, "__closure__", None) or ():
@@ -33,13 +35,12 @@ def xla_compiled_train_functions(model):
             continue
         seen.add(id(value))
         if isinstance(value, tf.types.experimental.PolymorphicFunction):
-            # `_jit_compile` is tf.function's record of the jit_compile it was created with.
-            if getattr(value, "_jit_compile", False) and value.experimental_get_tracing_count():
+            if tf_function_jit_compile(value) and value.experimental_get_tracing_count():
                 found.append(value)
             stack.append(value.python_function)
         elif callable(value) and not isinstance(value, type):
             stack.extend(_closure_values(value))
-    per_replica = getattr(model, "_xla_gradients_fn", None)
+    per_replica = getattr(model, "xla_gradients_function", None)
     if per_replica is not None and per_replica.experimental_get_tracing_count():
         found.append(per_replica)
     return found
