@@ -5,12 +5,15 @@ scope (embeddings, embeddings_project, encoder), normalised so that they match `
 `ignored` lists what was deliberately skipped (task heads, buffers). Anything unexpected inside
 the backbone scope stays in `tensors`, so the validation reports it.
 
-safetensors and h5 are read without PyTorch (safetensors.numpy, h5py); only `.bin` needs torch.
+Nothing needs PyTorch: safetensors and h5 are read with safetensors.numpy and h5py, and
+`pytorch_model.bin` with `torch_pickle`, a restricted unpickler that rebuilds tensors only.
 """
 
 import re
 
 import numpy as np
+
+from convbert_tf.checkpoints.torch_pickle import load_torch_state_dict
 
 _BACKBONE_SCOPES = ("embeddings", "embeddings_project", "encoder")
 # Non-persistent buffers that older transformers versions saved with the weights.
@@ -39,32 +42,31 @@ def split_torch_state(state):
     return tensors, sorted(ignored)
 
 
-def read_safetensors(path):
-    """Reads `model.safetensors` with `safetensors.numpy` (no PyTorch needed)."""
+def load_safetensors_state(path):
+    """`{name: numpy array}` of a `.safetensors` file, with a clear error for a bad file."""
     from safetensors.numpy import load_file
 
+    from convbert_tf.checkpoints.errors import CheckpointFormatError
+
     try:
-        state = load_file(path)
-    except (TypeError, ValueError) as error:
-        # numpy has no bfloat16: such files need converting to float32 first.
-        raise ValueError(f"Cannot read {path} with safetensors.numpy: {error}") from error
-    return split_torch_state(state)
+        return load_file(path)
+    except Exception as error:  # noqa: BLE001 - safetensors raises several types
+        # numpy has no bfloat16 (such files need converting first); truncated files fail
+        # their header or length checks.
+        raise CheckpointFormatError(
+            f"Cannot read {path} with safetensors.numpy (truncated, corrupted or bfloat16): "
+            f"{error}"
+        ) from error
+
+
+def read_safetensors(path):
+    """Reads `model.safetensors` with `safetensors.numpy` (no PyTorch needed)."""
+    return split_torch_state(load_safetensors_state(path))
 
 
 def read_torch_bin(path):
-    """Reads `pytorch_model.bin`; this format needs PyTorch (a pickle of torch tensors)."""
-    try:
-        import torch
-    except ImportError as error:
-        raise ImportError(
-            f"Reading {path} needs PyTorch, which is not installed. Install a CPU build with "
-            "`pip install torch --index-url https://download.pytorch.org/whl/cpu`, or load "
-            "the repository's model.safetensors / tf_model.h5 instead (no PyTorch needed)."
-        ) from error
-    # weights_only: the file is a pickle; refuse arbitrary code in it.
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state = {key: value.detach().float().numpy() for key, value in state.items()}
-    return split_torch_state(state)
+    """Reads `pytorch_model.bin` without PyTorch, executing nothing (see `torch_pickle`)."""
+    return split_torch_state(load_torch_state_dict(path))
 
 
 def read_hf_h5(path):
@@ -89,6 +91,13 @@ def read_hf_h5(path):
                 return
         ignored.append(name)
 
-    with h5py.File(path, "r") as f:
-        f.visititems(visit)
+    from convbert_tf.checkpoints.errors import CheckpointFormatError
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    except OSError as error:
+        raise CheckpointFormatError(
+            f"Cannot read {path} as HDF5 (truncated or corrupted?): {error}"
+        ) from error
     return tensors, sorted(ignored)

@@ -61,6 +61,45 @@ TORCH_COLUMN_BIAS = Layout("torch bias [A,1]", squeeze_last=True)
 HF_TF_GROUPED = Layout("HF TF grouped [out/G,in/G,G]", perm=(2, 1, 0))
 
 
+
+@dataclasses.dataclass(frozen=True)
+class TorchGroupedConv:
+    """PyTorch grouped `Conv1d(C, C, k, groups=G)` weight `[C, C/G, k]` (rows: output channels,
+    group-major) -> our `[k, G, in/G, out/G]` kernel (GroupBERT's convolution module)."""
+
+    name: str = "torch grouped Conv1d [C,C/G,k]"
+
+    def to_keras(self, array):
+        channels, in_per_group, k = array.shape
+        groups = channels // in_per_group
+        # [G*out, in, k] -> [G, out, in, k] -> [k, G, in, out]
+        return np.transpose(array.reshape(groups, channels // groups, in_per_group, k),
+                            (3, 0, 2, 1))
+
+    def source_shape(self, keras_shape):
+        k, groups, in_per_group, out_per_group = (int(d) for d in keras_shape)
+        return (groups * out_per_group, in_per_group, k)
+
+
+@dataclasses.dataclass(frozen=True)
+class TorchGrouped1x1:
+    """PyTorch `Conv1d(I, D, 1, groups=G)` weight `[D, I/G, 1]` -> our `GroupedDense` kernel
+    `[G, I/G, D/G]` (GroupBERT's grouped FFN down-projection)."""
+
+    name: str = "torch grouped Conv1d [D,I/G,1]"
+    groups: int = 1
+
+    def to_keras(self, array):
+        units, in_per_group, _ = array.shape
+        # [G*o, i, 1] -> [G, o, i] -> [G, i, o]
+        return np.transpose(array[..., 0].reshape(self.groups, units // self.groups,
+                                                  in_per_group), (0, 2, 1))
+
+    def source_shape(self, keras_shape):
+        groups, in_per_group, out_per_group = (int(d) for d in keras_shape)
+        return (groups * out_per_group, in_per_group, 1)
+
+
 @dataclasses.dataclass(frozen=True)
 class WeightSource:
     """One backbone variable and the checkpoint tensor it is read from."""

@@ -35,7 +35,7 @@ def test_missing_paths_and_files(tmp_path):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"model_type": "bert"}, "model_type is 'bert', expected 'convbert'"),
+    ({"model_type": "bert"}, "model_type is 'bert'; convbert_tf loads 'convbert'"),
     ({"hidden_act": "relu"}, "hidden_act is 'relu'"),
     ({"layer_norm_eps": 1e-5}, "layer_norm_eps"),
 ])
@@ -88,3 +88,99 @@ def test_cli_reports_bad_checkpoints_without_traceback(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "convbert-tf convert: error:" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "out")
+
+
+# Issue 14 item 8: bad checkpoint files give one clear error each; nothing is assigned and
+# nothing from the file is executed.
+
+
+@pytest.fixture
+def assignments(monkeypatch):
+    """Records each `assign_weights` call of the HF loader and checks it changed nothing
+    when it raised."""
+    from convbert_tf.checkpoints import hf_checkpoint
+
+    calls = []
+    real = hf_checkpoint.assign_weights
+
+    def spy(model, *args, **kwargs):
+        before = [np.array(w) for w in model.weights]
+        calls.append(model)
+        try:
+            return real(model, *args, **kwargs)
+        except Exception:
+            for old, variable in zip(before, model.weights):
+                np.testing.assert_array_equal(old, np.asarray(variable))
+            raise
+
+    monkeypatch.setattr(hf_checkpoint, "assign_weights", spy)
+    return calls
+
+
+def test_truncated_safetensors(tmp_path, assignments):
+    directory = copy_fixture("small_like", str(tmp_path))
+    weights = os.path.join(directory, "model.safetensors")
+    data = open(weights, "rb").read()
+    with open(weights, "wb") as f:
+        f.write(data[: len(data) - 1000])
+    with pytest.raises(ValueError, match=r"Cannot read .*model\.safetensors .*truncated"):
+        load_hf_checkpoint(directory)
+    assert assignments == []
+
+
+def test_h5_with_missing_groups(tmp_path, assignments):
+    import h5py
+
+    directory = copy_fixture("medium_small_like", str(tmp_path), weights=False)
+    h5 = os.path.join(directory, "tf_model.h5")
+    with open(os.path.join(fixture_dir("medium_small_like"), "tf_model.h5"), "rb") as src, \
+            open(h5, "wb") as dst:
+        dst.write(src.read())
+    with h5py.File(h5, "a") as f:
+        layer = "convbert/tf_conv_bert_model/convbert/encoder/layer_._1"
+        del f[layer]
+    with pytest.raises(ValueError) as info:
+        load_hf_checkpoint(directory)
+    message = str(info.value)
+    assert "missing tensors" in message and "encoder/layer_._1/attention" in message
+    assert "Nothing was loaded" in message
+    assert len(assignments) == 1  # validated, raised before any variable was written
+
+
+def test_corrupted_h5(tmp_path, assignments):
+    directory = copy_fixture("medium_small_like", str(tmp_path), weights=False)
+    data = open(os.path.join(fixture_dir("medium_small_like"), "tf_model.h5"), "rb").read()
+    with open(os.path.join(directory, "tf_model.h5"), "wb") as f:
+        f.write(data[: len(data) // 3])
+    with pytest.raises(ValueError, match="Cannot read .*HDF5"):
+        load_hf_checkpoint(directory)
+    assert assignments == []
+
+
+def test_corrupted_zip_bin(tmp_path, assignments):
+    directory = copy_fixture("small_like", str(tmp_path), weights=False)
+    data = open(os.path.join(fixture_dir("small_like"), "pytorch_model.bin"), "rb").read()
+    with open(os.path.join(directory, "pytorch_model.bin"), "wb") as f:
+        f.write(data[:-200])  # the zip's central directory is gone
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        load_hf_checkpoint(directory)
+    assert assignments == []
+
+
+def test_foreign_pickle_global(tmp_path, assignments):
+    import pickle
+    import zipfile
+
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    directory = copy_fixture("small_like", str(tmp_path / "hub"), weights=False)
+    with zipfile.ZipFile(os.path.join(directory, "pytorch_model.bin"), "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"w": Payload()}, protocol=2))
+    with pytest.raises(ValueError, match="global '.*system'.*was not loaded"):
+        load_hf_checkpoint(directory)
+    assert not marker.exists()
+    assert assignments == []

@@ -1,6 +1,7 @@
 """Loading Hugging Face format checkpoints: parity with transformers' ConvBertModel."""
 
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -72,12 +73,15 @@ def test_config_is_mapped():
                                   torch_state("medium_small_like")["embeddings.word_embeddings.weight"])
 
 
-def test_bin_without_torch_says_how_to_install(tmp_path, monkeypatch):
+@pytest.mark.parametrize("blocked", [False, True])
+def test_pytorch_model_bin_loads_without_torch(tmp_path, monkeypatch, blocked):
+    """small_like/pytorch_model.bin was written by torch.save (make_torch_bin_fixtures.py)."""
     directory = copy_fixture("small_like", str(tmp_path), weights=False)
-    open(os.path.join(directory, "pytorch_model.bin"), "wb").close()
-    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
-    with pytest.raises(ImportError, match="pip install torch"):
-        load_hf_checkpoint(directory)
+    shutil.copyfile(os.path.join(fixture_dir("small_like"), "pytorch_model.bin"),
+                    os.path.join(directory, "pytorch_model.bin"))
+    if blocked:
+        monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` would fail
+    assert_parity(load_hf_checkpoint(directory), "small_like")
 
 
 def _h5_datasets(path):
