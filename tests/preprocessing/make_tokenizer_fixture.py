@@ -33,6 +33,11 @@ PAIR_LENGTHS = (128, 32)
 # that the *reference* must tokenize to our ids (see docs/preprocessing.md).
 C0_TO_SPACE = "c0/c1 control: ConvBERT splits like whitespace, reference deletes"
 NFKC = "NFKC_Casefold: ConvBERT folds compatibility characters and case fully"
+RTE_MOJIBAKE = ("The U.S. handed power on June 30 to Iraq\u00e2\x80\x99s interim government "
+                "chosen by the United Nations and Paul Bremer, former governor of Iraq.")
+# Cases whose ids on the TFLite graph (no regex kernel: controls split words, as in plain
+# FastBert) are recorded too, as the reference's ids of the text with controls -> spaces.
+TFLITE_DIFFERS = ("c0_controls", "rte_mojibake_c1_controls", "c1_controls")
 EDGE_CASES = [
     ("accents", "Café déjà vu, naïve façade, Ångström, São Paulo, Dvořák, Øre", None),
     ("combining_accents", "Cafe\u0301 nai\u0308ve", None),
@@ -57,7 +62,14 @@ EDGE_CASES = [
     ("whitespace_only", "   \t\n \u3000 ", None),
     ("unicode_quotes", "“Smart quotes” ‘and’ apostrophes’ ′prime′", None),
     ("greek_final_sigma_upper", "ΟΔΥΣΣΕΥΣ", None),
-    ("c0_controls", "bell\x07char nul\x00byte del\x7fchar", C0_TO_SPACE),
+    # Control (Cc) and format (Cf) characters, private use and U+FFFD: deleted as BERT does
+    # (convbert_tf/preprocessing/text_hygiene.py), exact on the tf.data / SavedModel paths.
+    ("c0_controls", "bell\x07char nul\x00byte del\x7fchar", None),
+    # GLUE RTE dev.tsv line 240 (index 238), verbatim: UTF-8 "'" read as Latin-1.
+    ("rte_mojibake_c1_controls", RTE_MOJIBAKE, None),
+    ("c1_controls", "next\x85line csi\x9bcode", None),
+    ("format_cf", "arabic\u0600number lrm\u200emark word\u2060joiner tag\U000e0041s", None),
+    ("private_use_and_replacement", "pua\ue000char rep\ufffdlacement", None),
     ("fullwidth", "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ １２３", NFKC),
     ("sharp_s", "Straße Fußball", NFKC),
     ("ligature", "ﬁnance ﬂoor", NFKC),
@@ -130,6 +142,8 @@ def make_fixture(glue_dir):
         if kind is not None:
             record["reference_equivalent_text"] = _equivalent_text(text, kind)
             record["ids_for_equivalent_text"] = ref_ids(tok, [record["reference_equivalent_text"]])[0]
+        if name in TFLITE_DIFFERS:
+            record["tflite_graph_ids"] = ref_ids(tok, [_equivalent_text(text, C0_TO_SPACE)])[0]
         edge.append(record)
     with open(VOCAB, "rb") as f:
         vocab_sha = hashlib.sha256(f.read()).hexdigest()

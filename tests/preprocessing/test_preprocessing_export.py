@@ -11,6 +11,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+from convbert_tf.preprocessing.text_hygiene import tflite_text_ops
 
 LENGTH = 32
 TEXTS_A = ["Hello there, world!", "Ça va? 日本語 naïve", "", "x " * 40, "я" * 60]
@@ -61,12 +62,17 @@ def test_savedmodel_in_fresh_process(pre, serve, eager, tmp_path):
         np.testing.assert_array_equal(got[key], value)
 
 
-def test_tflite_builtins_plus_tftext_only(pre, serve, eager, tmp_path):
+def test_tflite_builtins_plus_tftext_only(pre, eager, tmp_path):
     from ai_edge_litert.interpreter import InterpreterWithCustomOps
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [serve.get_concrete_function()], pre
-    )
+    # TFLite has no regex kernel: trace without BERT's control-character clean-up, as
+    # `export_tflite` does (text_hygiene.py; these texts have no control characters).
+    with tflite_text_ops():
+        concrete = tf.function(
+            lambda a, b: pre.pack((a, b)),
+            input_signature=[tf.TensorSpec([None], tf.string)] * 2,
+        ).get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], pre)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.allow_custom_ops = True
     path = str(tmp_path / "preprocessor.tflite")
