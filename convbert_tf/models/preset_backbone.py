@@ -24,8 +24,9 @@ class PresetBackbone(Backbone):
     """A keras-hub `Backbone` that also knows built-in architecture presets.
 
     `from_preset(name)` accepts a built-in architecture name (`cls.presets`) with
-    `load_weights=False`, and anything keras-hub accepts (a preset directory written by
-    `save_to_preset` or `convbert-tf convert`) otherwise.
+    `load_weights=False`, a Hugging Face handle `hf://ORG/NAME` of a released checkpoint
+    (converted on the fly, see `convbert_tf.checkpoints.hf_hub`), and anything keras-hub
+    accepts (a preset directory written by `save_to_preset` or `convbert-tf convert`).
     """
 
     architecture_presets = {}
@@ -40,12 +41,16 @@ class PresetBackbone(Backbone):
         """Builds a backbone from a built-in architecture name or a preset directory.
 
         Args:
-            preset: a name in `cls.presets`, or a keras-hub preset directory / handle.
+            preset: a name in `cls.presets`; `hf://ORG/NAME` (e.g.
+                "hf://YituTech/conv-bert-base", "hf://Graphcore/groupbert-base-uncased"),
+                fetched through huggingface_hub's cache (`HF_HUB_OFFLINE=1` works once
+                cached) and converted without PyTorch; or a keras-hub preset directory.
             load_weights: must be False for built-in names (they ship no weights).
             **kwargs: config overrides, e.g. `dropout=0.0` or `dtype="bfloat16"`.
 
         Example:
         >>> backbone = ConvBertBackbone.from_preset("conv_bert_small_en", load_weights=False)
+        >>> backbone = ConvBertBackbone.from_preset("hf://YituTech/conv-bert-small")
         """
         if isinstance(preset, str) and preset in cls.architecture_presets:
             if load_weights:
@@ -56,4 +61,30 @@ class PresetBackbone(Backbone):
                     "and pass the resulting directory."
                 )
             return cls(**{**cls.architecture_presets[preset]["config"], **kwargs})
-        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+        return super().from_preset(resolve_hf_preset(preset), load_weights=load_weights,
+                                   **kwargs)
+
+
+def resolve_hf_preset(preset):
+    """`hf://ORG/NAME` -> a local keras-hub preset directory (converted once, then cached);
+    any other preset unchanged. For `from_preset` of backbones, tokenizers, preprocessors
+    and tasks."""
+    if isinstance(preset, str) and preset.startswith("hf://"):
+        # Lazy: the checkpoint converters build models, so they import this module.
+        from convbert_tf.checkpoints.hf_hub import hf_preset
+
+        return hf_preset(preset)
+    return preset
+
+
+class HfPresetMixin:
+    """Lets a keras-hub class's `from_preset` take `hf://ORG/NAME` handles of released
+    checkpoints (put it first among the bases).
+
+    Example:
+    >>> ConvBertTextClassifier.from_preset("hf://YituTech/conv-bert-small", num_classes=2)
+    """
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        return super().from_preset(resolve_hf_preset(preset), **kwargs)
