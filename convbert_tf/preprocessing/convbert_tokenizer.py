@@ -57,6 +57,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.text_hygiene import clean_text
 from convbert_tf.preprocessing.text_validation import check_string_tensor
 from convbert_tf.preprocessing.vocabulary import default_vocabulary_path, load_vocabulary
@@ -69,7 +70,7 @@ _MAX_BYTES_PER_CHAR = 4
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTokenizer(keras_hub.tokenizers.Tokenizer):
+class ConvBertTokenizer(HfPresetMixin, keras_hub.tokenizers.Tokenizer):
     """BERT uncased WordPiece tokenizer over `tf_text.FastBertTokenizer`.
 
     Strings go in, ragged int token ids come out (no `[CLS]`/`[SEP]`; packing

@@ -7,6 +7,7 @@ import keras_hub
 import tensorflow as tf
 
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
     FixedLengthPacking,
@@ -21,7 +22,8 @@ def _check_rate(value, name):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertMaskedLMPreprocessor(FixedLengthPacking, keras_hub.models.MaskedLMPreprocessor):
+class ConvBertMaskedLMPreprocessor(HfPresetMixin, FixedLengthPacking,
+                                   keras_hub.models.MaskedLMPreprocessor):
     """Tokenizes, packs and masks text for ConvBERT masked-LM pre-training.
 
     Packing is the same fixed-length `[CLS] a [SEP] (b [SEP])` path as

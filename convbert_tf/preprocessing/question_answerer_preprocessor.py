@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 
 
@@ -36,7 +37,7 @@ def _byte_to_char(text):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertQuestionAnswererPreprocessor(keras_hub.models.Preprocessor):
+class ConvBertQuestionAnswererPreprocessor(HfPresetMixin, keras_hub.models.Preprocessor):
     """Tokenizes (question, context) pairs into SQuAD windows with character offsets.
 
     `features(questions, contexts, answers=None)` returns a dict of NumPy arrays with one row

@@ -5,6 +5,7 @@ import keras_hub
 import tensorflow as tf
 
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
 from convbert_tf.preprocessing.text_validation import check_string_tensor
@@ -117,7 +118,7 @@ def pack_text_inputs(tokenizer, x, sequence_length):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTextClassifierPreprocessor(FixedLengthPacking,
+class ConvBertTextClassifierPreprocessor(HfPresetMixin, FixedLengthPacking,
                                          keras_hub.models.TextClassifierPreprocessor):
     """Tokenizes and packs single texts or pairs for ConvBERT classifiers.
 

@@ -4,12 +4,13 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTokenClassifierPreprocessor(keras_hub.models.Preprocessor):
+class ConvBertTokenClassifierPreprocessor(HfPresetMixin, keras_hub.models.Preprocessor):
     """Tokenizes pre-split words and aligns word-level labels to word pieces (e.g. NER).
 
     Each word's label goes to its FIRST word piece; its other pieces, `[CLS]`, `[SEP]` and

@@ -5,6 +5,7 @@ import keras_hub
 
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
 
 
@@ -36,7 +37,7 @@ def masked_lm_head(backbone, layer_norm_epsilon=None, name="mlm_head"):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertMaskedLM(keras_hub.models.MaskedLM):
+class ConvBertMaskedLM(HfPresetMixin, keras_hub.models.MaskedLM):
     """A ConvBERT / GroupBERT backbone with the tied masked-LM head.
 
     Inputs are the `ConvBertMaskedLMPreprocessor`'s `x` dict (`token_ids`, `segment_ids`,

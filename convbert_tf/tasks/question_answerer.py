@@ -6,6 +6,7 @@ from keras import ops
 
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.question_answerer_preprocessor import (
     ConvBertQuestionAnswererPreprocessor,
 )
@@ -15,7 +16,7 @@ _MASK_VALUE = -1e9
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertQuestionAnswerer(keras_hub.models.Task):
+class ConvBertQuestionAnswerer(HfPresetMixin, keras_hub.models.Task):
     """A backbone with ELECTRA / BERT's span head: `Dense(2)` on every token's final state.
 
     Outputs `{"start_logits", "end_logits"}`, each `[batch, seq]` float32, with padding

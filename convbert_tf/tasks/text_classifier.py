@@ -5,6 +5,7 @@ import keras_hub
 
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
 from convbert_tf.tasks.xla_task import XlaTaskMixin, default_fine_tuning_optimizer
 
@@ -31,7 +32,7 @@ def sentence_features(backbone, pooling):
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTextClassifier(XlaTaskMixin, keras_hub.models.TextClassifier):
+class ConvBertTextClassifier(HfPresetMixin, XlaTaskMixin, keras_hub.models.TextClassifier):
     """A ConvBERT / GroupBERT backbone with the official classification head.
 
     Head: `Dropout(dropout)` then `Dense(num_classes)` (logits, truncated-normal 0.02 init) on the

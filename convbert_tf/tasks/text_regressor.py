@@ -5,13 +5,14 @@ import keras_hub
 
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
 from convbert_tf.tasks.text_classifier import resolve_pooling, sentence_features
 from convbert_tf.tasks.xla_task import XlaTaskMixin, default_fine_tuning_optimizer
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTextRegressor(XlaTaskMixin, keras_hub.models.Task):
+class ConvBertTextRegressor(HfPresetMixin, XlaTaskMixin, keras_hub.models.Task):
     """A backbone with the official head reduced to one output: Dropout + Dense(1).
 
     This is how ELECTRA / ConvBERT fine-tune STS-B: the classifier head with a single unit and a

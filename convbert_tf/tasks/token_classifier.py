@@ -5,13 +5,14 @@ import keras_hub
 
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.token_classifier_preprocessor import (
     ConvBertTokenClassifierPreprocessor,
 )
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
-class ConvBertTokenClassifier(keras_hub.models.Task):
+class ConvBertTokenClassifier(HfPresetMixin, keras_hub.models.Task):
     """A backbone with `Dropout` + `Dense(num_labels)` on every token's final state.
 
     Outputs `[batch, seq, num_labels]` logits. Train with the

@@ -105,3 +105,21 @@ def test_cli_converts_a_handle(hub, tmp_path, capsys):
     assert main(["convert", "hf://Graphcore/groupbert-base-uncased", out]) == 0
     assert "GroupBertBackbone" in capsys.readouterr().out
     assert isinstance(GroupBertBackbone.from_preset(out), GroupBertBackbone)
+
+
+def test_tokenizer_preprocessor_and_task_from_hf_handle(hub):
+    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor, ConvBertTokenizer
+    from convbert_tf.tasks.masked_lm import ConvBertMaskedLM
+    from convbert_tf.tasks.text_classifier import ConvBertTextClassifier
+
+    handle = "hf://YituTech/conv-bert-small"
+    tokenizer = ConvBertTokenizer.from_preset(handle)  # the repository's vocab.txt
+    np.testing.assert_array_equal(np.asarray(tokenizer("hello world")), [60, 61])
+    # The fixture allows 32 positions; the default sequence_length is 128.
+    preprocessor = ConvBertTextClassifierPreprocessor.from_preset(handle, sequence_length=16)
+    classifier = ConvBertTextClassifier.from_preset(handle, num_classes=2,
+                                                    preprocessor=preprocessor)
+    assert_parity(classifier.backbone, "small_like")
+    assert classifier.predict(["hello world", "good film"], verbose=0).shape == (2, 2)
+    mlm = ConvBertMaskedLM.from_preset(handle, preprocessor=None)
+    assert_parity(mlm.backbone, "small_like")
