@@ -6,9 +6,10 @@ import os
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from convbert_tf.training.callbacks import SpearmanCorrelation
+from convbert_tf.training.callbacks import SpearmanCorrelation, StepBackup
 from convbert_tf.training.distribute import shard_by_data
 from convbert_tf.training.glue_data import load_glue
 from convbert_tf.training.metrics import BinaryF1Score, MatthewsCorrelation, PearsonCorrelation
@@ -19,8 +20,48 @@ DEFAULT_EPOCHS = {"rte": 10, "stsb": 10}
 MIXED_PRECISION_POLICIES = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
 
-def default_learning_rate(preset):
-    return 1e-4 if "base" in str(preset) else 3e-4
+# ConvBERT-base's hidden size: the recipe's 1e-4 applies from here up, 3e-4 below.
+BASE_HIDDEN_DIM = 768
+
+
+def default_learning_rate(backbone):
+    """The recipe's peak rate for `backbone`'s size, and why (printed by the runner).
+
+    The size comes from the backbone itself, not from `--preset`: with `--checkpoint` the
+    preset name is only the default and says nothing about the loaded weights.
+
+    Args:
+        backbone: the backbone to fine-tune (anything with a `hidden_dim`).
+
+    Returns:
+        `(learning_rate, reason)`.
+
+    Example:
+    >>> default_learning_rate(ConvBertBackbone.from_preset("conv_bert_base_en",
+    ...                                                     load_weights=False))
+    (0.0001, 'hidden_dim 768 >= 768 (base size): 1e-4')
+    """
+    hidden_dim = int(backbone.hidden_dim)
+    if hidden_dim >= BASE_HIDDEN_DIM:
+        return 1e-4, f"hidden_dim {hidden_dim} >= {BASE_HIDDEN_DIM} (base size): 1e-4"
+    return 3e-4, f"hidden_dim {hidden_dim} < {BASE_HIDDEN_DIM} (small / medium-small): 3e-4"
+
+
+def train_index_batches(num_examples, batch_size, epochs, seed):
+    """Example indices of every training batch, `[epochs * steps_per_epoch, batch_size]`.
+
+    Epoch `e` visits the examples in the order of a permutation seeded by `(seed, e)`, cut to
+    whole batches (one static shape for XLA): a pure function of the global step, so a resumed
+    run can start at any step without replaying the data pipeline.
+
+    Example:
+    >>> train_index_batches(10, 4, epochs=2, seed=0).shape
+    (4, 4)
+    """
+    steps = num_examples // batch_size
+    orders = [np.random.default_rng([seed, epoch]).permutation(num_examples)[:steps * batch_size]
+              for epoch in range(epochs)]
+    return np.concatenate(orders).reshape(epochs * steps, batch_size).astype("int32")
 
 
 def make_metrics(task):
@@ -96,13 +137,15 @@ def monitor_name(task):
 def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
              tfds_data_dir=None, epochs=None, batch_size=32, sequence_length=128,
              learning_rate=None, mixed_precision=None, output_dir=None,
-             max_train_examples=None, strategy=None, seed=0, verbose="auto", backbone=None):
+             max_train_examples=None, strategy=None, seed=0, verbose="auto", backbone=None,
+             backup_every=100, callbacks=None):
     """Fine-tunes on one GLUE task with the official recipe; returns the final epoch's logs.
 
     Data are read and checked first (bad input fails in seconds, before any model is built).
     Saves under `output_dir`: `best.keras` (best dev score of the task's first metric),
-    `logs/` (TensorBoard) and `backup/` (`BackupAndRestore`: rerun the same command after an
-    interruption and training resumes at the last finished epoch).
+    `logs/` (TensorBoard) and `backup/` (`StepBackup`: rerun the same command after an
+    interruption, even a SIGKILL mid-epoch, and training resumes at the last backed-up step
+    and ends with the weights of an uninterrupted run).
 
     Args:
         task: GLUE task name (`sst2`, `cola`, `mrpc`, `stsb`, `qqp`, `mnli`, `qnli`, `rte`,
@@ -113,7 +156,8 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
         tfds_data_dir: TFDS data dir holding a prepared `glue/<task>`.
         epochs: default 3 (10 for RTE and STS-B).
         batch_size, sequence_length: 32 and 128 in the recipe.
-        learning_rate: peak rate; default 3e-4 (1e-4 for base presets).
+        learning_rate: peak rate; default from the backbone's size (`default_learning_rate`):
+            1e-4 for base size (hidden 768 and up), else 3e-4. The choice is printed.
         mixed_precision: None, "bf16" or "fp16" (fp16 gets loss scaling from `compile`).
         output_dir: where checkpoints and logs go (default `runs/<task>`).
         max_train_examples: use only the first N training examples.
@@ -121,6 +165,10 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
         seed: random seed.
         verbose: Keras `fit` verbosity.
         backbone: a ready backbone (instead of `preset` / `checkpoint`), e.g. a custom size.
+        backup_every: save the full training state (`callbacks.StepBackup`) every this many
+            steps and at each epoch end; rerunning the same command resumes exactly there,
+            also mid-epoch (same batches, same dropout masks, same optimizer state).
+        callbacks: extra Keras callbacks.
 
     Example:
     >>> run_glue("rte", data_dir="/work/shared/data/glue", preset="conv_bert_small_en",
@@ -146,7 +194,11 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
         backbone = backbone or load_backbone(checkpoint, preset, dtype=dtype)
         preprocessor = make_preprocessor(checkpoint, sequence_length)
         model = build_task(task, backbone, preprocessor)
-        learning_rate = learning_rate or default_learning_rate(preset)
+        if learning_rate is None:
+            learning_rate, reason = default_learning_rate(backbone)
+            print(f"learning rate {learning_rate:g} (recipe default for {reason})")
+        else:
+            print(f"learning rate {learning_rate:g} (given)")
         model.compile(
             optimizer=fine_tuning_optimizer(model, learning_rate,
                                             num_train_steps=epochs * steps_per_epoch),
@@ -154,32 +206,76 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
             jit_compile=True,
         )
 
-    train_ds = (
-        tf.data.Dataset.from_tensor_slices((train.features, train.labels))
-        .shuffle(len(train), seed=seed)
-        .batch(batch_size, drop_remainder=True)  # one static shape for XLA
-    )
     dev_ds = tf.data.Dataset.from_tensor_slices((dev.features, dev.labels)).batch(batch_size)
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        train_ds, dev_ds = shard_by_data(train_ds), shard_by_data(dev_ds)
-    callbacks = []
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if multi_worker:
+        dev_ds = shard_by_data(dev_ds)
+    best_checkpoint = keras.callbacks.ModelCheckpoint(
+        os.path.join(output_dir, "best.keras"), monitor=monitor_name(task), mode="max",
+        save_best_only=True,
+    )
+    backup = StepBackup(
+        os.path.join(output_dir, "backup"), every=backup_every,
+        extra=lambda: {"best": None if best_checkpoint.best is None
+                       else float(best_checkpoint.best)},
+        # Multi-worker: every worker restores from the chief's file (shared storage).
+        write=not multi_worker or strategy.cluster_resolver.task_id == 0,
+    )
+    with strategy.scope():
+        start_step, extra = backup.restore(model)
+    if start_step:
+        # The best dev score so far, so that `best.keras` is only replaced by a better one.
+        if extra.get("best") is not None:
+            best_checkpoint.best = extra["best"]
+        epoch, in_epoch = divmod(start_step, steps_per_epoch)
+        print(f"resuming from {backup.path} at step {start_step} (epoch {epoch}, "
+              f"batch {in_epoch})")
+    callbacks = [*(callbacks or [])]
     if "spearman" in task.metrics:
         # First, so that the checkpoint, TensorBoard and the progress bar see `val_spearman`.
-        callbacks.append(SpearmanCorrelation(dev.features, dev.labels, batch_size=batch_size))
-    callbacks += [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(output_dir, "best.keras"), monitor=monitor_name(task), mode="max",
-            save_best_only=True,
-        ),
-    ]
+        callbacks.insert(0, SpearmanCorrelation(dev.features, dev.labels,
+                                                batch_size=batch_size))
+    callbacks += [keras.callbacks.TerminateOnNaN(), backup, best_checkpoint]
     tensorboard = tensorboard_callback(os.path.join(output_dir, "logs"))
     callbacks += [tensorboard] if tensorboard is not None else []
-    history = model.fit(train_ds, validation_data=dev_ds, epochs=epochs, callbacks=callbacks,
-                        shuffle=False,  # train_ds shuffles itself
-                        verbose=verbose)
-    logs = {key: float(values[-1]) for key, values in history.history.items()}
+
+    def batches(first_step, last_step):
+        # Batches as a pure function of the global step: a resumed run sees exactly the
+        # batches (and order) an uninterrupted one sees from `first_step` on.
+        index = train_index_batches(len(train), batch_size, epochs, seed)[first_step:last_step]
+        texts = tuple(tf.constant(column) for column in train.texts)  # 1 or 2 columns
+        labels = tf.constant(train.labels)
+
+        def gather(i):
+            x = tuple(tf.gather(column, i) for column in texts)
+            return (x[0] if len(x) == 1 else x), tf.gather(labels, i)
+
+        dataset = tf.data.Dataset.from_tensor_slices(index).map(gather)
+        return shard_by_data(dataset) if multi_worker else dataset
+
+    # A run resumed mid-epoch first finishes that epoch (a shorter `fit`), then the rest.
+    epoch, in_epoch = divmod(start_step, steps_per_epoch)
+    segments = []
+    if in_epoch:
+        segments.append((epoch, epoch + 1, steps_per_epoch - in_epoch))
+        epoch += 1
+    if epoch < epochs:
+        segments.append((epoch, epochs, steps_per_epoch))
+    merged = {}
+    step = start_step
+    for initial_epoch, end_epoch, steps in segments:
+        last = step + (end_epoch - initial_epoch) * steps
+        history = model.fit(batches(step, last), validation_data=dev_ds, epochs=end_epoch,
+                            initial_epoch=initial_epoch, steps_per_epoch=steps,
+                            callbacks=callbacks, verbose=verbose,
+                            shuffle=False)  # the batches are shuffled by construction
+        step = last
+        for key, values in history.history.items():
+            merged.setdefault(key, []).extend(values)
+    if not merged:
+        print(f"{backup.path}: training had already finished ({start_step} steps)")
+        return {}
+    logs = {key: float(values[-1]) for key, values in merged.items()}
     if verbose:
         print(json.dumps({"task": task.name, "train": train.source, "dev": dev.source,
                           **logs}, indent=1))

@@ -1,68 +1,120 @@
-"""BackupAndRestore: an interrupted fine-tuning run resumes at the saved epoch and ends with
-exactly the weights of an uninterrupted run."""
+"""Exact resume of the GLUE runner, with shuffling and dropout on, from mid-epoch: a runner
+process killed with SIGKILL at a random step, then rerun with the same command, ends with
+exactly the weights, optimizer state and dev metrics of an uninterrupted run."""
 
-import keras
+import json
+import os
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from convbert_tf.models import ConvBertBackbone
-from convbert_tf.tasks import ConvBertTextClassifier
-from convbert_tf.training import fine_tuning_optimizer
+from convbert_tf.training.glue import train_index_batches
 
-EPOCHS = 3
-
-
-class InterruptAtEpoch(keras.callbacks.Callback):
-    """Stands in for a preempted job: fails as epoch `epoch` (0-based) starts."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise RuntimeError("preempted")
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "glue_resume_worker.py")
+TIMEOUT_S = 300
+EPOCHS, STEPS_PER_EPOCH = 3, 4  # glue_resume_worker.py: batch 4 over 18 examples
+WORDS = ["good", "bad", "film", "plot", "dull", "great", "fun", "slow", "witty", "boring"]
 
 
-def fresh_classifier():
-    """What a restarted process builds: same architecture, new random weights."""
-    backbone = ConvBertBackbone(vocabulary_size=40, num_layers=1, num_heads=2, hidden_dim=8,
-                                intermediate_dim=16, conv_kernel_size=3, max_sequence_length=8,
-                                dropout=0.0)
-    classifier = ConvBertTextClassifier(backbone, 2, dropout=0.0, compile=False)
-    classifier.compile(optimizer=fine_tuning_optimizer(classifier, 1e-2, num_train_steps=6))
-    return classifier
-
-
-def data():
+def write_sst2(root, n_train=18, n_dev=8):
     rng = np.random.default_rng(0)
-    ids = rng.integers(1, 40, (8, 8)).astype("int32")
-    x = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": 1 + 0 * ids}
-    return x, rng.integers(0, 2, 8).astype("int32")
+    os.makedirs(os.path.join(root, "SST-2"))
+    for name, n in (("train.tsv", n_train), ("dev.tsv", n_dev)):
+        lines = ["sentence\tlabel"]
+        lines += [f"{' '.join(rng.choice(WORDS, 5))}\t{rng.integers(0, 2)}" for _ in range(n)]
+        with open(os.path.join(root, "SST-2", name), "w") as handle:
+            handle.write("\n".join(lines) + "\n")
 
 
-def test_interrupted_run_resumes_and_matches_uninterrupted(tmp_path):
-    x, y = data()
-    keras.utils.set_random_seed(0)
-    reference = fresh_classifier()
-    initial = [w.numpy() for w in reference.weights]
-    full = reference.fit(x, y, batch_size=4, epochs=EPOCHS, shuffle=False, verbose=0)
+def _command(tmp_path, output_dir, name):
+    return [sys.executable, WORKER, str(tmp_path / "glue"), str(tmp_path / output_dir),
+            str(tmp_path / name)]
 
-    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
-    first = fresh_classifier()
-    first.set_weights(initial)
-    with pytest.raises(RuntimeError, match="preempted"):
-        first.fit(x, y, batch_size=4, epochs=EPOCHS, shuffle=False, verbose=0,
-                  callbacks=[backup, InterruptAtEpoch(2)])
 
-    keras.utils.set_random_seed(99)  # the restarted process starts from other weights
-    resumed = fresh_classifier()
-    history = resumed.fit(x, y, batch_size=4, epochs=EPOCHS, shuffle=False, verbose=0,
-                          callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
-    # Only the last epoch ran, from step 4 (2 epochs x 2 steps) of the schedule.
-    assert history.epoch == [2]
-    assert int(resumed.optimizer.iterations) == int(reference.optimizer.iterations) == 6
-    np.testing.assert_allclose(history.history["loss"][-1], full.history["loss"][-1], rtol=1e-6)
-    for got, want in zip(resumed.weights, reference.weights):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-7,
-                                   err_msg=got.path)
+def _env():
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+
+
+def _run(command):
+    result = subprocess.run(command, capture_output=True, text=True, env=_env(),
+                            timeout=TIMEOUT_S)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result.stdout
+
+
+def _run_and_kill_at(command, kill_step):
+    """Starts the runner and SIGKILLs it as soon as it reports step `kill_step`."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, env=_env())
+    try:
+        for line in process.stdout:
+            if line.strip() == f"STEP {kill_step}":
+                os.kill(process.pid, signal.SIGKILL)
+                break
+        process.wait(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+
+
+def _load(tmp_path, name):
+    arrays = np.load(tmp_path / f"{name}.npz")
+    with open(tmp_path / f"{name}.json") as handle:
+        return [arrays[k] for k in sorted(arrays.files, key=lambda k: int(k[4:]))], \
+            json.load(handle)
+
+
+def test_batches_are_a_function_of_the_global_step():
+    index = train_index_batches(18, 4, epochs=3, seed=0)
+    assert index.shape == (12, 4)
+    np.testing.assert_array_equal(index, train_index_batches(18, 4, epochs=3, seed=0))
+    # Each epoch is its own permutation (shuffling on), cut to whole batches.
+    epochs = index.reshape(3, 16)
+    assert all(len(set(epoch.tolist())) == 16 for epoch in epochs)
+    assert not np.array_equal(epochs[0], epochs[1])
+    assert not np.array_equal(index, train_index_batches(18, 4, epochs=3, seed=1))
+
+
+@pytest.mark.subprocess
+@pytest.mark.slow
+def test_runner_killed_at_a_random_step_resumes_exactly(tmp_path):
+    write_sst2(str(tmp_path / "glue"))
+    # A random step that is not a backup step (backups every 2), so the resumed run must redo
+    # one step and land mid-epoch; printed so that a failure can be replayed.
+    kill_step = int(np.random.default_rng().choice([3, 5, 7, 9, 11]))
+    print(f"kill at step {kill_step}")
+    # The uninterrupted reference runs alongside the run that gets killed.
+    with open(tmp_path / "full.log", "w") as log:
+        reference = subprocess.Popen(_command(tmp_path, "full", "full"), stdout=log,
+                                     stderr=subprocess.STDOUT, env=_env())
+    try:
+        _run_and_kill_at(_command(tmp_path, "resumed", "unused"), kill_step)
+        reference.wait(timeout=TIMEOUT_S)
+    finally:
+        if reference.poll() is None:
+            reference.kill()
+    assert reference.returncode == 0, (tmp_path / "full.log").read_text()[-4000:]
+    assert (tmp_path / "resumed" / "backup" / "state.npz").is_file()
+    output = _run(_command(tmp_path, "resumed", "resumed"))
+    backed_up = kill_step - 1  # the last backup before the kill (every 2 steps)
+    epoch, batch = divmod(backed_up, STEPS_PER_EPOCH)
+    assert "resuming from" in output and f"at step {backed_up} (epoch {epoch}, batch {batch})" \
+        in output
+    steps = [int(line.split()[1]) for line in output.splitlines() if line.startswith("STEP")]
+    assert steps == list(range(backed_up + 1, EPOCHS * STEPS_PER_EPOCH + 1))
+
+    full, full_logs = _load(tmp_path, "full")
+    resumed, resumed_logs = _load(tmp_path, "resumed")
+    assert len(full) == len(resumed)
+    # Same batches, same dropout masks, same optimizer state and step: bit for bit on one
+    # CPU (measured: max |difference| 0.0 over every weight and optimizer variable).
+    for got, want in zip(resumed, full):
+        np.testing.assert_array_equal(got, want)
+    for key in ("val_loss", "val_accuracy"):
+        assert resumed_logs[key] == full_logs[key], key
+    # The run really trained (the comparison is not between untouched weights).
+    assert full_logs["val_loss"] > 0

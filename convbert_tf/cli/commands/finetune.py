@@ -22,7 +22,8 @@ def register(subparsers):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--sequence-length", type=int, default=128)
     parser.add_argument("--learning-rate", type=float,
-                        help="peak learning rate (default 3e-4, 1e-4 for base)")
+                        help="peak learning rate (default: 1e-4 if the backbone, from --checkpoint "
+                        "or --preset, is base size (hidden 768+), else 3e-4; printed)")
     parser.add_argument("--mixed-precision", choices=("bf16", "fp16"))
     parser.add_argument("--distribution", default="default",
                         choices=("default", "mirrored", "multi_worker", "tpu"),
