@@ -8,7 +8,7 @@ import pytest
 
 from convbert_tf.cli import main
 from convbert_tf.models import ConvBertBackbone
-from convbert_tf.training.glue import run_glue
+from convbert_tf.training.glue import default_learning_rate, load_backbone, run_glue
 
 
 def write_stsb(root, n_train=16, n_dev=6):
@@ -25,7 +25,7 @@ def write_stsb(root, n_train=16, n_dev=6):
 
 
 @pytest.mark.slow
-def test_stsb_run_reports_pearson_spearman_and_saves_best(tmp_path):
+def test_stsb_run_reports_pearson_spearman_and_saves_best(tmp_path, capsys):
     write_stsb(str(tmp_path / "glue"))
     backbone = ConvBertBackbone(vocabulary_size=30522, num_layers=1, num_heads=2, hidden_dim=8,
                                 intermediate_dim=16, embedding_dim=4, conv_kernel_size=3,
@@ -36,6 +36,8 @@ def test_stsb_run_reports_pearson_spearman_and_saves_best(tmp_path):
     for key in ("loss", "pearson", "val_loss", "val_pearson", "val_spearman"):
         assert key in logs and np.isfinite(logs[key]), key
     assert -1.0 <= logs["val_spearman"] <= 1.0
+    # No --learning-rate: the recipe's rate for the backbone's size, and the runner says so.
+    assert "learning rate 0.0003 (recipe default for hidden_dim 8 < 768" in capsys.readouterr().out
     assert (out / "best.keras").is_file()
     events = [name for _, _, files in os.walk(out) for name in files if "events" in name]
     # TensorBoard logs when `tensorboard` is installed (TensorFlow does not pull it in).
@@ -66,3 +68,20 @@ def test_cli_reports_bad_labels_before_training(tmp_path, capsys):
         main(["finetune", "--task", "rte", "--data-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert "train.tsv:2: label 'maybe'" in err
+
+
+def test_default_learning_rate_follows_the_checkpoints_size(tmp_path):
+    # A base-width (768) backbone saved as a preset directory, as `--checkpoint DIR` loads it:
+    # the rate must be the recipe's 1e-4 for base, whatever `--preset` says (its default is
+    # conv_bert_small_en, whose 3e-4 was used before).
+    base_width = ConvBertBackbone(vocabulary_size=64, num_layers=1, num_heads=12, hidden_dim=768,
+                                  intermediate_dim=32, embedding_dim=16, conv_kernel_size=3,
+                                  max_sequence_length=16)
+    base_width.save_to_preset(str(tmp_path / "conv-bert-base"))
+    loaded = load_backbone(checkpoint=str(tmp_path / "conv-bert-base"),
+                           preset="conv_bert_small_en")
+    rate, reason = default_learning_rate(loaded)
+    assert rate == 1e-4 and "hidden_dim 768" in reason
+    small = ConvBertBackbone(vocabulary_size=64, num_layers=1, num_heads=2, hidden_dim=256,
+                             intermediate_dim=32, conv_kernel_size=3, max_sequence_length=16)
+    assert default_learning_rate(small)[0] == 3e-4
