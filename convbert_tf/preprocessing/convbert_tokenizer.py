@@ -58,6 +58,7 @@ import tensorflow_text as tf_text
 
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
+from convbert_tf.preprocessing.host_outputs import host_outputs
 from convbert_tf.preprocessing.text_hygiene import clean_text
 from convbert_tf.preprocessing.text_validation import check_string_tensor
 from convbert_tf.preprocessing.vocabulary import default_vocabulary_path, load_vocabulary
@@ -65,6 +66,14 @@ from convbert_tf.preprocessing.vocabulary import default_vocabulary_path, load_v
 VOCAB_FILENAME = "vocabulary.txt"
 # BERT's `max_input_chars_per_word`.
 MAX_WORD_CHARS = 100
+# keras-hub's attribute names for BERT's special tokens (`cls_token`, `cls_token_id`, ...).
+SPECIAL_TOKEN_ATTRIBUTES = {
+    "cls_token": "[CLS]",
+    "sep_token": "[SEP]",
+    "pad_token": "[PAD]",
+    "mask_token": "[MASK]",
+    "unk_token": "[UNK]",
+}
 # UTF-8 uses at most 4 bytes per character.
 _MAX_BYTES_PER_CHAR = 4
 
@@ -111,12 +120,11 @@ class ConvBertTokenizer(HfPresetMixin, keras_hub.tokenizers.Tokenizer):
         super().__init__(dtype=dtype, **kwargs)
         self.lowercase = bool(lowercase)
         self.max_word_length = max_word_length
-        self._add_special_token("[CLS]", "cls_token")
-        self._add_special_token("[SEP]", "sep_token")
-        self._add_special_token("[PAD]", "pad_token")
-        self._add_special_token("[MASK]", "mask_token")
-        self._add_special_token("[UNK]", "unk_token")
-        # keras-hub packers and preprocessors look for these names.
+        # keras-hub's packers, maskers and preprocessors read `<name>` / `<name>_id` and
+        # `special_tokens` / `special_token_ids` (defined below from this table).
+        for name, token in SPECIAL_TOKEN_ATTRIBUTES.items():
+            setattr(self, name, token)
+            setattr(self, f"{name}_id", None)
         self.start_token_id = None
         self.end_token_id = None
         self.set_vocabulary(vocabulary)
@@ -145,17 +153,16 @@ class ConvBertTokenizer(HfPresetMixin, keras_hub.tokenizers.Tokenizer):
         if len(set(vocabulary)) != len(vocabulary):
             raise ValueError("`vocabulary` contains duplicate tokens.")
         self.vocabulary = vocabulary
-        self._token_to_id_map = {t: i for i, t in enumerate(vocabulary)}
-        missing = [
-            getattr(self, a) for a in self._special_token_attrs
-            if getattr(self, a) not in self._token_to_id_map
-        ]
+        self.token_index = {t: i for i, t in enumerate(vocabulary)}
+        missing = [token for token in SPECIAL_TOKEN_ATTRIBUTES.values()
+                   if token not in self.token_index]
         if missing:
             raise ValueError(
                 f"`vocabulary` lacks the special token(s) {missing}; ConvBertTokenizer "
                 "needs [PAD], [UNK], [CLS], [SEP] and [MASK]."
             )
-        self._update_special_token_ids()
+        for name, token in SPECIAL_TOKEN_ATTRIBUTES.items():
+            setattr(self, f"{name}_id", self.token_index[token])
         self.start_token_id = self.cls_token_id
         self.end_token_id = self.sep_token_id
         self._build_tf_tables()
@@ -179,6 +186,16 @@ class ConvBertTokenizer(HfPresetMixin, keras_hub.tokenizers.Tokenizer):
         self._piece_chars = tf.constant(lengths, tf.int32)
         self._piece_starts_word = tf.constant(starts, tf.bool)
 
+    @property
+    def special_tokens(self):
+        """`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`, `[UNK]`."""
+        return list(SPECIAL_TOKEN_ATTRIBUTES.values())
+
+    @property
+    def special_token_ids(self):
+        """The ids of `special_tokens` in the vocabulary."""
+        return [getattr(self, f"{name}_id") for name in SPECIAL_TOKEN_ATTRIBUTES]
+
     def get_vocabulary(self):
         return list(self.vocabulary)
 
@@ -193,9 +210,9 @@ class ConvBertTokenizer(HfPresetMixin, keras_hub.tokenizers.Tokenizer):
         return self.vocabulary[id]
 
     def token_to_id(self, token):
-        if token not in self._token_to_id_map:
+        if token not in self.token_index:
             raise ValueError(f"`token` {token!r} is not in the vocabulary.")
-        return self._token_to_id_map[token]
+        return self.token_index[token]
 
     def save_assets(self, dir_path):
         with open(os.path.join(dir_path, VOCAB_FILENAME), "w", encoding="utf-8") as f:
@@ -266,9 +283,10 @@ class ConvBertTokenizer(HfPresetMixin, keras_hub.tokenizers.Tokenizer):
         return tokens
 
     def call(self, inputs, *args, training=None, **kwargs):
-        # Unlike keras-hub's tokenizers we return TF tensors in eager mode too
-        # (not Python lists), so eager, tf.data and exported graphs agree.
-        return self.tokenize(inputs)
+        # TF tensors in tf.data and on the TensorFlow backend, NumPy / lists inside Grain,
+        # the backend's tensors on JAX / PyTorch: keras-hub's contract (see host_outputs).
+        with tf.device("cpu"):
+            return host_outputs(self.tokenize(inputs))
 
     def detokenize(self, inputs):
         """Turns token ids back into space-joined, "##"-merged strings."""

@@ -9,11 +9,59 @@ import tensorflow as tf
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
+from convbert_tf.preprocessing.host_outputs import host_outputs
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
     FixedLengthPacking,
     check_sequence_length,
     pack_text_inputs,
 )
+
+
+def make_mask_generator(tokenizer, mask_selection_rate=0.15, mask_selection_length=20,
+                        mask_token_rate=0.8, random_token_rate=0.1):
+    """keras-hub's `MaskedLMMaskGenerator` for a `ConvBertTokenizer`: BERT's 80/10/10 masking.
+
+    Special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`, `[UNK]`) are never selected; random
+    replacements are drawn from the whole vocabulary. Run it with `apply_mask_generator` (or
+    inside `tf.data`), so that it takes its tf.text path.
+
+    Args:
+        tokenizer: a `ConvBertTokenizer` (vocabulary size, `[MASK]` id, special ids).
+        mask_selection_rate: share of eligible tokens to predict.
+        mask_selection_length: width of `mask_positions` (max predictions per sequence).
+        mask_token_rate: share of the selected tokens replaced by `[MASK]`.
+        random_token_rate: share of the selected tokens replaced by a random token.
+
+    Example:
+    >>> masker = make_mask_generator(ConvBertTokenizer(), mask_selection_length=20)
+    >>> apply_mask_generator(masker, token_ids)["mask_positions"]  # [batch, 20]
+    """
+    return keras_hub.layers.MaskedLMMaskGenerator(
+        mask_selection_rate=mask_selection_rate,
+        mask_selection_length=mask_selection_length,
+        mask_token_rate=mask_token_rate,
+        random_token_rate=random_token_rate,
+        vocabulary_size=tokenizer.vocabulary_size(),
+        mask_token_id=tokenizer.mask_token_id,
+        unselectable_token_ids=sorted(tokenizer.special_token_ids),
+    )
+
+
+@tf.function(reduce_retracing=True)
+def _masked_in_graph(masker, token_ids):
+    return masker(token_ids)
+
+
+def apply_mask_generator(masker, token_ids):
+    """`masker(token_ids)` on keras-hub's TensorFlow path, eagerly too.
+
+    keras-hub's layers run a pure-Python path when called eagerly and their tf.text path in a
+    graph; ours always take the latter (eager calls go through a `tf.function`), so eager calls,
+    `tf.data` and Grain mask the same way and return the same TF dtypes.
+    """
+    if tf.executing_eagerly():
+        return _masked_in_graph(masker, token_ids)
+    return masker(token_ids)
 
 
 def _check_rate(value, name):
@@ -103,24 +151,20 @@ class ConvBertMaskedLMPreprocessor(HfPresetMixin, FixedLengthPacking,
         )
 
     def build(self, input_shape):
-        # No keras-hub packer (not TFLite-friendly); keep keras-hub's masker,
-        # forced onto its tf.text path so eager and tf.data behave the same.
-        self.masker = keras_hub.layers.MaskedLMMaskGenerator(
+        # No keras-hub packer (not TFLite-friendly); keras-hub's masker, on its tf.text path.
+        self.masker = make_mask_generator(
+            self.tokenizer,
             mask_selection_rate=self.mask_selection_rate,
             mask_selection_length=self.mask_selection_length,
             mask_token_rate=self.mask_token_rate,
             random_token_rate=self.random_token_rate,
-            vocabulary_size=self.tokenizer.vocabulary_size(),
-            mask_token_id=self.tokenizer.mask_token_id,
-            unselectable_token_ids=sorted(self.tokenizer.special_token_ids),
-            _allow_python_workflow=False,
         )
         self.built = True
 
     def call(self, x, y=None, sample_weight=None):
         with tf.device("cpu"):
             packed = pack_text_inputs(self.tokenizer, x, self.sequence_length)
-            masked = self.masker(packed["token_ids"])
+            masked = apply_mask_generator(self.masker, packed["token_ids"])
             token_ids = tf.ensure_shape(
                 tf.cast(masked["token_ids"], tf.int32), packed["token_ids"].shape
             )
@@ -135,4 +179,4 @@ class ConvBertMaskedLMPreprocessor(HfPresetMixin, FixedLengthPacking,
             y = tf.ensure_shape(tf.cast(masked["mask_ids"], tf.int32), width)
             sample_weight = tf.ensure_shape(
                 tf.cast(masked["mask_weights"], tf.float32), width)
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        return host_outputs(keras.utils.pack_x_y_sample_weight(x, y, sample_weight))

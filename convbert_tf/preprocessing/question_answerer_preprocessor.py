@@ -25,6 +25,7 @@ import tensorflow_text as tf_text
 
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
+from convbert_tf.preprocessing.fixed_length_packer import check_sequence_length
 
 
 def _byte_to_char(text):
@@ -67,8 +68,7 @@ class ConvBertQuestionAnswererPreprocessor(HfPresetMixin, keras_hub.models.Prepr
                  max_question_length=64, **kwargs):
         super().__init__(**kwargs)
         tokenizer = ConvBertTokenizer() if tokenizer is None else tokenizer
-        if not isinstance(sequence_length, int) or sequence_length < 8:
-            raise ValueError(f"`sequence_length` must be an int >= 8, got {sequence_length!r}.")
+        check_sequence_length(sequence_length, minimum=8)
         if not 0 < max_question_length <= sequence_length - 4:
             raise ValueError("`max_question_length` must be in [1, sequence_length - 4], got "
                              f"{max_question_length!r}.")

@@ -7,26 +7,22 @@ import tensorflow as tf
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
-from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
+from convbert_tf.preprocessing.fixed_length_packer import (
+    FixedLengthPacker,
+    check_sequence_length,
+)
+from convbert_tf.preprocessing.host_outputs import host_outputs
 from convbert_tf.preprocessing.text_validation import check_string_tensor
-
-
-def check_sequence_length(sequence_length):
-    if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) \
-            or sequence_length < 3:
-        raise ValueError(
-            "`sequence_length` must be an int >= 3 (room for [CLS], [SEP] and at "
-            f"least one token). Received: sequence_length={sequence_length!r}"
-        )
 
 
 class FixedLengthPacking:
     """What the fixed-length preprocessors share (mixed in before the keras-hub base class).
 
-    `sequence_length` is validated on every assignment (keras-hub's setters would forward a
-    bad value to a packer we do not use), and keras-hub's `truncate` option is dropped from the
-    config: truncation is always longest-first here. A single tuple of two texts is a PAIR,
-    not `(x, y)`: `pre(("premise", "hypothesis"))`; pass labels as `pre((a, b), y)`.
+    `sequence_length` lives in keras-hub's `packer` slot, which here holds a
+    `FixedLengthPacker` (TFLite-friendly; keras-hub's `MultiSegmentPacker` is not): it is
+    validated on every assignment. keras-hub's `truncate` option is dropped from the config:
+    truncation is always longest-first here. A single tuple of two texts is a PAIR, not
+    `(x, y)`: `pre(("premise", "hypothesis"))`; pass labels as `pre((a, b), y)`.
     """
 
     def __call__(self, *args, **kwargs):
@@ -37,12 +33,15 @@ class FixedLengthPacking:
 
     @property
     def sequence_length(self):
-        return self._sequence_length
+        return self.packer.sequence_length
 
     @sequence_length.setter
     def sequence_length(self, value):
-        check_sequence_length(value)
-        self._sequence_length = value
+        # keras-hub's __init__ sets `packer = None` just before `sequence_length`.
+        if self.packer is None:
+            self.packer = FixedLengthPacker(self.tokenizer, value)
+        else:
+            self.packer.sequence_length = value
 
     def get_config(self):
         config = super().get_config()
@@ -103,14 +102,7 @@ def pack_text_inputs(tokenizer, x, sequence_length):
     if unbatched:
         segments = tuple(tf.expand_dims(s, 0) for s in segments)
     tokens = tuple(tokenizer.tokenize(s) for s in segments)
-    token_ids, segment_ids, padding_mask = tflite_friendly_pack(
-        tokens,
-        sequence_length,
-        start_id=tokenizer.cls_token_id,
-        end_id=tokenizer.sep_token_id,
-        pad_id=tokenizer.pad_token_id,
-    )
-    out = {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask}
+    out = FixedLengthPacker(tokenizer, sequence_length).pack(tokens)
     if unbatched:
         out = {k: v[0] for k, v in out.items()}
     return out
@@ -177,4 +169,5 @@ class ConvBertTextClassifierPreprocessor(HfPresetMixin, FixedLengthPacking,
     def call(self, x, y=None, sample_weight=None):
         with tf.device("cpu"):
             x = self.pack(x)
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        # keras-hub's output contract: NumPy inside Grain, TF tensors in tf.data.
+        return host_outputs(keras.utils.pack_x_y_sample_weight(x, y, sample_weight))

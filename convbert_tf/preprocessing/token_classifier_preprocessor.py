@@ -6,6 +6,8 @@ import tensorflow as tf
 
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
+from convbert_tf.preprocessing.fixed_length_packer import check_sequence_length
+from convbert_tf.preprocessing.host_outputs import host_outputs
 from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
 
 
@@ -37,8 +39,7 @@ class ConvBertTokenClassifierPreprocessor(HfPresetMixin, keras_hub.models.Prepro
 
     def __init__(self, tokenizer=None, sequence_length=128, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(sequence_length, int) or sequence_length < 3:
-            raise ValueError(f"`sequence_length` must be an int >= 3, got {sequence_length!r}.")
+        check_sequence_length(sequence_length)
         self.tokenizer = ConvBertTokenizer() if tokenizer is None else tokenizer
         self.sequence_length = sequence_length
 
@@ -46,6 +47,13 @@ class ConvBertTokenClassifierPreprocessor(HfPresetMixin, keras_hub.models.Prepro
         self.built = True
 
     def call(self, x, y=None, sample_weight=None):
+        with tf.device("cpu"):
+            outputs = self.pack_words(x, y, sample_weight)
+        # keras-hub's output contract: NumPy inside Grain, TF tensors in tf.data.
+        return host_outputs(outputs)
+
+    def pack_words(self, x, y=None, sample_weight=None):
+        """`call`'s TensorFlow computation (the class docstring describes it)."""
         words = x if isinstance(x, tf.RaggedTensor) else tf.ragged.constant(x, dtype=tf.string)
         if words.shape.rank != 2:
             raise ValueError("`x` must be a batch of pre-split sentences [batch, words], got "
