@@ -10,14 +10,18 @@ released weights instead, with layer-wise learning-rate decay 0.8 as in the pape
 
 Then: accuracy on the 872 dev sentences, a SavedModel (raw text in, logits out, tokenisation
 inside the graph) and a TFLite model (ids in, builtins only) in `saved_models/`, predictions for
-a few sentences through both, accuracy and wall time.
+a few sentences through both, accuracy and wall time. Every number the README quotes from the
+demo is written to `bench/results/demo.json` (`--results`), which `tests/test_readme.py` checks
+the README against.
 
 Usage:
     python examples/sst2_demo.py [--epochs 1] [--checkpoint DIR] [--max-train-examples N]
 """
 
 import argparse
+import json
 import os
+import platform
 import sys
 import time
 
@@ -58,7 +62,35 @@ def parse_args(argv=None):
     parser.add_argument("--max-train-examples", type=int, default=None)
     parser.add_argument("--output-dir", default=os.path.join(REPO_ROOT, "saved_models"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results", default=os.path.join(REPO_ROOT, "bench", "results",
+                                                          "demo.json"),
+                        help="where to write the measured numbers ('' to skip)")
     return parser.parse_args(argv)
+
+
+def write_results(path, args, classifier, train, dev, results, train_time, wall_time,
+                  max_logit_diff):
+    """The demo's numbers, for the README (see bench/README.md, "Numbers in the docs")."""
+    record = {
+        "command": "python examples/sst2_demo.py " + " ".join(sys.argv[1:]),
+        "settings": {key: value for key, value in vars(args).items()
+                     if key not in ("data_dir", "output_dir", "results")},
+        "backbone_parameters": int(classifier.backbone.count_params()),
+        "train_sentences": len(train),
+        "dev_sentences": len(dev),
+        "dev_accuracy": float(results["accuracy"]),
+        "dev_loss": float(results["loss"]),
+        "train_seconds": round(train_time, 1),
+        "wall_seconds": round(wall_time, 1),
+        "max_abs_logit_diff_saved_model_vs_tflite": float(max_logit_diff),
+        "environment": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                        "tensorflow": tf.__version__, "keras": keras.__version__,
+                        "load_average": list(os.getloadavg())},
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(record, handle, indent=1)
+    print(f"results written to {path}")
 
 
 def build_classifier(args):
@@ -140,10 +172,15 @@ def main(argv=None):
     for text, a, b in zip(EXAMPLES, saved_logits, tflite_logits):
         label = lambda logits: "pos" if logits[1] > logits[0] else "neg"  # noqa: E731
         print(f"{label(a):>10} {label(b):>7}  {text}")
-    print(f"max |SavedModel - TFLite| logit difference: {np.abs(saved_logits - tflite_logits).max():.2e}")
+    max_logit_diff = np.abs(saved_logits - tflite_logits).max()
+    print(f"max |SavedModel - TFLite| logit difference: {max_logit_diff:.2e}")
 
+    wall_time = time.time() - start
     print(f"\nSST-2 dev accuracy: {results['accuracy']:.4f}")
-    print(f"wall time: {time.time() - start:.0f} s (training {train_time:.0f} s)")
+    print(f"wall time: {wall_time:.0f} s (training {train_time:.0f} s)")
+    if args.results:
+        write_results(args.results, args, classifier, train, dev, results, train_time,
+                      wall_time, max_logit_diff)
     return 0
 
 
