@@ -49,7 +49,7 @@ def test_two_commands_and_ci_agree():
 # N decimals in compact scientific notation (1.2e-6).
 # ---------------------------------------------------------------------------------------------
 
-MARKER = re.compile(r"<!-- results (\S+?):(.*?)-->", re.S)
+MARKER = re.compile(r"<!-- results (\S+?\.json):(.*?)-->", re.S)  # not the `FILE` in prose
 PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
 MARKDOWN_FILES = ["README.md"] + sorted(
     os.path.join("docs", name) for name in os.listdir(os.path.join(REPO_ROOT, "docs"))
