@@ -1,8 +1,9 @@
 """Architecture presets: the released configurations (spec tables), without weights.
 
-Nothing can be downloaded in many deployments, so an architecture preset only fixes the shape.
-Real weights come from `load_hf_checkpoint` / `load_tf1_checkpoint` or a preset directory
-written by `convbert-tf convert`.
+An architecture preset only fixes the shape. Real weights come by name from the Hugging Face
+hub (`from_preset("hf://ORG/NAME")`, the handles in `HUB_CHECKPOINTS`), or from files on disk
+(`load_hf_checkpoint` / `load_tf1_checkpoint`, or a preset directory written by
+`convbert-tf convert`).
 """
 
 _CONVBERT_COMMON = {
@@ -38,9 +39,9 @@ CONVBERT_PRESETS = {
 }
 
 
-def _groupbert(num_layers, hidden_dim, num_heads, description):
+def _groupbert(num_layers, hidden_dim, num_heads, description, **metadata):
     return {
-        "metadata": {"description": description},
+        "metadata": {"description": description, **metadata},
         "config": {
             "vocabulary_size": 30522,
             "num_layers": num_layers,
@@ -53,6 +54,9 @@ def _groupbert(num_layers, hidden_dim, num_heads, description):
             "dropout": 0.1,
             "max_sequence_length": 512,
             "num_segments": 2,
+            # The released PyTorch model's: epsilon 1e-12 and a convolution bias.
+            "layer_norm_epsilon": 1e-12,
+            "use_conv_bias": True,
         },
     }
 
@@ -61,6 +65,39 @@ GROUPBERT_PRESETS = {
     "group_bert_tiny_en": _groupbert(2, 128, 2, "GroupBERT tiny: 2 layers, d=128."),
     "group_bert_mini_en": _groupbert(4, 256, 4, "GroupBERT mini: 4 layers, d=256."),
     "group_bert_medium_en": _groupbert(8, 512, 8, "GroupBERT medium: 8 layers, d=512."),
-    "group_bert_base_en": _groupbert(12, 768, 12, "GroupBERT base: 12 layers, d=768."),
+    "group_bert_base_en": _groupbert(12, 768, 12, "GroupBERT base: 12 layers, d=768.",
+                                     params=160_217_856,
+                                     hf_repo="Graphcore/groupbert-base-uncased"),
     "group_bert_large_en": _groupbert(24, 1024, 16, "GroupBERT large: 24 layers, d=1024."),
+}
+
+
+# Released checkpoints reachable by name (`Backbone.from_preset("hf://" + repo)`): what each
+# repository holds, who wrote it, and the architecture preset it matches (parameter counts
+# are those presets', checked by the model tests).
+HUB_CHECKPOINTS = {
+    "YituTech/conv-bert-small": {
+        "backbone": "ConvBertBackbone", "preset": "conv_bert_small_en",
+        "files": "config.json, pytorch_model.bin, tf_model.h5, vocab.txt (float32)",
+        "source": "ConvBERT authors (YituTech); transformers ConvBertModel layout",
+        "bytes_per_param": 4,
+    },
+    "YituTech/conv-bert-medium-small": {
+        "backbone": "ConvBertBackbone", "preset": "conv_bert_medium_small_en",
+        "files": "config.json, pytorch_model.bin, tf_model.h5, vocab.txt (float32)",
+        "source": "ConvBERT authors (YituTech); transformers ConvBertModel layout",
+        "bytes_per_param": 4,
+    },
+    "YituTech/conv-bert-base": {
+        "backbone": "ConvBertBackbone", "preset": "conv_bert_base_en",
+        "files": "config.json, pytorch_model.bin, tf_model.h5, vocab.txt (float32)",
+        "source": "ConvBERT authors (YituTech); transformers ConvBertModel layout",
+        "bytes_per_param": 4,
+    },
+    "Graphcore/groupbert-base-uncased": {
+        "backbone": "GroupBertBackbone", "preset": "group_bert_base_en",
+        "files": "config.json, pytorch_model.bin (float16; + MLM and NSP heads)",
+        "source": "Graphcore; optimum-graphcore GroupBertForPreTraining (PR #139)",
+        "bytes_per_param": 2,
+    },
 }

@@ -123,3 +123,14 @@ def test_tokenizer_preprocessor_and_task_from_hf_handle(hub):
     assert classifier.predict(["hello world", "good film"], verbose=0).shape == (2, 2)
     mlm = ConvBertMaskedLM.from_preset(handle, preprocessor=None)
     assert_parity(mlm.backbone, "small_like")
+
+
+def test_info_lists_the_hub_handles(capsys):
+    from convbert_tf.cli import main
+    from convbert_tf.models.presets import HUB_CHECKPOINTS
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for repo in HUB_CHECKPOINTS:
+        assert f"hf://{repo}" in out
+    assert "160,217,856 params, ~320 MB" in out and "optimum-graphcore" in out

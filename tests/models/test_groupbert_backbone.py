@@ -48,6 +48,9 @@ def test_base_preset_size_matches_spec():
     # Spec's 160.8M total includes the tied MLM head: dense D->D, LayerNorm, output bias.
     mlm_head = 768 * 768 + 768 + 2 * 768 + 30522
     assert round((backbone.count_params() + mlm_head) / 1e6, 1) == 160.8
+    metadata = GroupBertBackbone.presets["group_bert_base_en"]["metadata"]
+    assert metadata["params"] == backbone.count_params()
+    assert metadata["hf_repo"] == "Graphcore/groupbert-base-uncased"
 
 
 @pytest.mark.parametrize("name, layers, width", [("group_bert_tiny_en", 2, 128),
