@@ -11,6 +11,12 @@ All three end in the same `model_fn` (ids -> outputs). With `jit_compile=True` t
 a `tf.function(jit_compile=True)`: XLA cannot compile string ops, so only the model part is
 compiled and the text endpoints call it after tokenising. The compiled call survives the
 SavedModel round trip (the `_XlaMustCompile` attribute is saved with the function).
+
+XLA compiles one program per input shape, so a server that sees arbitrary batch sizes would
+compile (~0.5 s each) and keep (~5 MiB each) a program per size. With `batch_buckets` the
+endpoints pad each batch up to the smallest bucket that holds it (larger batches run in chunks
+of the largest bucket) before the compiled part and slice the answer back, so at most
+`len(batch_buckets)` programs ever exist.
 """
 
 import logging
@@ -21,6 +27,8 @@ import tensorflow as tf
 from convbert_tf.export.outputs import named_outputs, task_kind
 
 IDS_KEYS = ("token_ids", "segment_ids", "padding_mask")
+# Powers of two up to 64: padding wastes < 2x compute at worst and 7 programs cover any size.
+DEFAULT_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +64,18 @@ def resolve_preprocessor(task, preprocessor=None, sequence_length=None):
     return preprocessor, sequence_length
 
 
+def check_batch_buckets(batch_buckets):
+    """`batch_buckets` as a tuple of increasing ints >= 1 (empty for None); raises otherwise."""
+    if batch_buckets is None:
+        return ()
+    buckets = tuple(batch_buckets)
+    if not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in buckets) \
+            or list(buckets) != sorted(set(buckets)):
+        raise ValueError("`batch_buckets` must be strictly increasing ints >= 1, e.g. "
+                         f"{DEFAULT_BATCH_BUCKETS}. Received: {batch_buckets!r}")
+    return buckets
+
+
 class ServingFunctions:
     """Builds the export endpoints of a classifier / regressor task.
 
@@ -69,6 +89,8 @@ class ServingFunctions:
         jit_compile: compile the ids -> outputs part with XLA.
         validate_inputs: check input shapes and id ranges at run time (SavedModel only: the checks are
             host-side `Assert` ops that TFLite drops).
+        batch_buckets: increasing batch sizes that the model part is ever called with (see the
+            module docstring); None or empty: the model runs on each batch as it comes.
 
     Example:
     ```python
@@ -79,7 +101,7 @@ class ServingFunctions:
     """
 
     def __init__(self, task, preprocessor=None, sequence_length=None, jit_compile=False,
-                 validate_inputs=False):
+                 validate_inputs=False, batch_buckets=None):
         self.task = task
         self.kind = task_kind(task)
         self.preprocessor, self.sequence_length = resolve_preprocessor(
@@ -89,6 +111,7 @@ class ServingFunctions:
         backbone = task.backbone
         self.vocabulary_size = int(getattr(backbone, "vocabulary_size", 0)) or None
         self.num_segments = int(getattr(backbone, "num_segments", 0)) or None
+        self.batch_buckets = check_batch_buckets(batch_buckets)
         self.model_fn = tf.function(self._model_fn, jit_compile=jit_compile, autograph=False)
 
     # ---------------------------------------------------------------- signatures
@@ -148,7 +171,30 @@ class ServingFunctions:
             with tf.control_dependencies(self._check_ids(token_ids, segment_ids, padding_mask)):
                 token_ids, segment_ids, padding_mask = (
                     tf.identity(token_ids), tf.identity(segment_ids), tf.identity(padding_mask))
-        return self.model_fn(token_ids, segment_ids, padding_mask)
+        return self.run_model(token_ids, segment_ids, padding_mask)
+
+    def run_model(self, token_ids, segment_ids, padding_mask):
+        """ids -> outputs through `model_fn`, bucketed when `batch_buckets` is set."""
+        if not self.batch_buckets:
+            return self.model_fn(token_ids, segment_ids, padding_mask)
+        ids = (token_ids, segment_ids, padding_mask)
+        batch = tf.shape(token_ids)[0]
+        buckets = tf.constant(self.batch_buckets, tf.int32)
+        largest = self.batch_buckets[-1]
+        # The smallest bucket >= batch; batches above the largest run in chunks of it.
+        chunk = tf.reduce_min(tf.where(buckets >= batch, buckets, largest))
+        num_chunks = tf.maximum((batch + chunk - 1) // chunk, 1)
+        # Zero rows (an all-padding input) fill the bucket; they are sliced off below and
+        # never touch the real rows (nothing in inference mixes examples).
+        padded = [tf.pad(x, [[0, num_chunks * chunk - batch], [0, 0]]) for x in ids]
+        chunks = [tf.reshape(x, [num_chunks, chunk, self.sequence_length]) for x in padded]
+        spec = self.model_fn.get_concrete_function(*self.ids_signature()).structured_outputs
+        outputs = tf.map_fn(
+            lambda x: self.model_fn(*x), tuple(chunks),
+            fn_output_signature={k: tf.TensorSpec(v.shape, v.dtype) for k, v in spec.items()},
+        )
+        return {k: tf.reshape(v, tf.concat([[-1], tf.shape(v)[2:]], 0))[:batch]
+                for k, v in outputs.items()}
 
     def _pack(self, x):
         if self.preprocessor is None:
@@ -157,7 +203,7 @@ class ServingFunctions:
                 "`preprocessor=ConvBertTextClassifierPreprocessor(...)` or attach one to the task."
             )
         ids = self.preprocessor.pack(x)
-        return self.model_fn(ids["token_ids"], ids["segment_ids"], ids["padding_mask"])
+        return self.run_model(ids["token_ids"], ids["segment_ids"], ids["padding_mask"])
 
     def _batch_of_strings(self, text):
         # A restored signature checks dtypes but not shapes, and the tf.text kernels crash

@@ -119,9 +119,10 @@ def export_tflite(task, path, quantization=None, include_tokenizer=False, sequen
     with tempfile.TemporaryDirectory() as saved_model_dir:
         # TFLite has no regex kernel: trace the tokenizer without BERT's control-character
         # clean-up (see preprocessing/text_hygiene.py; TFLitePredictor cleans on the host).
+        # `write_out` traces the endpoints too, so it stays inside the block.
         with tflite_text_ops():
             archive = functions.export_archive(names, ids_only=not include_tokenizer)
-        archive.write_out(saved_model_dir, verbose=False)
+            archive.write_out(saved_model_dir, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir,
                                                              signature_keys=names)
         # Builtins only: the converter itself fails on any op needing Flex.

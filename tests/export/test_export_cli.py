@@ -51,3 +51,24 @@ def test_cli_errors_are_one_line(keras_file, saved_model_dir, tmp_path, capsys):
         main(["export", "saved-model", "--model", str(keras_file), "--output",
               str(tmp_path / "sm"), "--version", "-3"])
     assert "version" in capsys.readouterr().err
+
+
+def test_export_saved_model_precision_and_buckets_flags(keras_file, tmp_path, capsys):
+    import os
+
+    from convbert_tf.export.batching import BATCHING_FILE, parse_batching_parameters
+    from convbert_tf.export.warmup import WARMUP_FILE, read_warmup_requests
+
+    assert main(["export", "saved-model", "--model", str(keras_file), "--output",
+                 str(tmp_path / "sm"), "--precision", "bfloat16", "--xla",
+                 "--batch-buckets", "1,4", "--warmup-batch-sizes", "4"]) == 0
+    export_dir = capsys.readouterr().out.split("Wrote ")[1].strip()
+    with open(os.path.join(export_dir, BATCHING_FILE)) as f:
+        assert parse_batching_parameters(f.read())["allowed_batch_sizes"] == [1, 4]
+    sizes = {next(iter(i.values())).shape[0]
+             for _, i in read_warmup_requests(os.path.join(export_dir, WARMUP_FILE))}
+    assert sizes == {4}
+    with pytest.raises(SystemExit):
+        main(["export", "saved-model", "--model", str(keras_file), "--output",
+              str(tmp_path / "sm2"), "--batch-buckets", "1,x"])
+    assert "--batch-buckets must be comma-separated integers" in capsys.readouterr().err

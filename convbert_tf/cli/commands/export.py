@@ -17,11 +17,22 @@ def register(subparsers):
     _common(saved)
     saved.add_argument("--version", type=int, default=None,
                        help="version directory (default: next integer)")
-    saved.add_argument("--no-xla", dest="jit_compile", action="store_false",
-                       help="do not XLA-compile the model part (for servers without "
-                       "--xla_cpu_compilation_enabled)")
-    saved.add_argument("--warmup-batch-sizes", default="1,8",
-                       help="comma-separated batch sizes for warmup records ('' for none)")
+    xla = saved.add_mutually_exclusive_group()
+    xla.add_argument("--no-xla", dest="jit_compile", action="store_false", default=None,
+                     help="do not XLA-compile the model part (for servers without "
+                     "--xla_cpu_compilation_enabled)")
+    xla.add_argument("--xla", dest="jit_compile", action="store_true",
+                     help="XLA-compile the model part (default for float32, not for bfloat16)")
+    saved.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                       help="bfloat16: matmuls in bf16 through oneDNN (for CPUs with "
+                       "AVX512_BF16 / AMX; LayerNorm and softmax stay float32)")
+    saved.add_argument("--batch-buckets", default=None,
+                       help="comma-separated batch sizes the model part runs at (requests are "
+                       "padded up to them); default 1,2,4,8,16,32,64 with XLA, none without; "
+                       "'' for none")
+    saved.add_argument("--warmup-batch-sizes", default=None,
+                       help="comma-separated batch sizes for warmup records (default: every "
+                       "bucket, else 1,8; '' for none)")
     saved.set_defaults(func=run_saved_model)
 
     lite = formats.add_parser("tflite", help="A .tflite file (builtins only, checked).")
@@ -80,13 +91,25 @@ def read_texts(path, limit):
     return lines[:limit]
 
 
+def _int_list(text, flag):
+    """`"1,8"` -> `(1, 8)`; None stays None (the default); `""` -> `()`."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"{flag} must be comma-separated integers, e.g. 1,8. "
+                         f"Received: {text!r}") from None
+
+
 def run_saved_model(args):
     from convbert_tf.export import export_saved_model
 
-    sizes = tuple(int(s) for s in args.warmup_batch_sizes.split(",") if s.strip())
     path = export_saved_model(
         load_task(args.model), args.output, sequence_length=args.sequence_length,
-        version=args.version, jit_compile=args.jit_compile, warmup_batch_sizes=sizes,
+        version=args.version, jit_compile=args.jit_compile, precision=args.precision,
+        batch_buckets=_int_list(args.batch_buckets, "--batch-buckets"),
+        warmup_batch_sizes=_int_list(args.warmup_batch_sizes, "--warmup-batch-sizes"),
         overwrite=args.overwrite,
     )
     print(f"Wrote {path}")
