@@ -1,6 +1,6 @@
 """`FixedLengthPacker`: the packer the fixed-length preprocessors keep in keras-hub's slot."""
 
-from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
+from convbert_tf.preprocessing.segment_packing import check_pair_truncation, tflite_friendly_pack
 
 
 def check_sequence_length(sequence_length, minimum=3):
@@ -27,6 +27,8 @@ class FixedLengthPacker:
     Args:
         tokenizer: gives `cls_token_id`, `sep_token_id` and `pad_token_id`.
         sequence_length: int >= 3, the padded length.
+        pair_truncation: `"convbert"` (official `_truncate_seq_pair`, default) or
+            `"huggingface"` (`tokenizers`' `longest_first`); see `segment_packing`.
 
     Example:
     >>> packer = FixedLengthPacker(tokenizer, 16)
@@ -34,9 +36,11 @@ class FixedLengthPacker:
     TensorShape([1, 16])
     """
 
-    def __init__(self, tokenizer, sequence_length):
+    def __init__(self, tokenizer, sequence_length, pair_truncation="convbert"):
+        check_pair_truncation(pair_truncation)
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
+        self.pair_truncation = pair_truncation
 
     @property
     def sequence_length(self):
@@ -55,6 +59,7 @@ class FixedLengthPacker:
             start_id=self.tokenizer.cls_token_id,
             end_id=self.tokenizer.sep_token_id,
             pad_id=self.tokenizer.pad_token_id,
+            pair_truncation=self.pair_truncation,
         )
         return {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask}
 

@@ -7,26 +7,55 @@ ragged rows, `RaggedTensor.to_tensor(shape=[None, L])` (the tf.text
 `RaggedTensorToTensor` custom op) and dense arithmetic + one batched gather,
 so the same function serves training (`tf.data`), SavedModel and TFLite.
 
-Truncation of pairs is "longest first" (Hugging Face `longest_first`, which
-on two segments equals round-robin starting with the first segment and also
-keras-hub's `"round_robin"`): with budget `B = L - 3`,
-`len_a' = min(len_a, max(ceil(B / 2), B - len_b))` and
-`len_b' = min(len_b, B - len_a')`.
+Pairs are truncated longest first. Two rules differ only in who gets the odd token when both
+segments are long (budget `B = L - 3` odd, both longer than `B / 2`):
+
+* `pair_truncation="convbert"` (default): the official ConvBERT / ELECTRA / BERT
+  `_truncate_seq_pair` (pop from the longer segment, from the second at a tie). The first
+  segment keeps `ceil(B / 2)`: `len_a' = min(len_a, max(ceil(B / 2), B - len_b))`,
+  `len_b' = min(len_b, B - len_a')`.
+* `pair_truncation="huggingface"`: Hugging Face `tokenizers`' `longest_first` (what a fast
+  `BertTokenizer` does): the *longer* segment keeps `ceil(B / 2)`, the second one at a tie.
+
+E.g. `L = 32` (`B = 29`), 40 + 40 tokens: convbert keeps 15 + 14, huggingface 14 + 15; 15 + 16
+tokens: convbert 15 + 14, huggingface 14 + 15 (measured with `tokenizers` 0.23.3).
 """
 
 import tensorflow as tf
 
+PAIR_TRUNCATIONS = ("convbert", "huggingface")
 
-def truncated_lengths(lengths, sequence_length):
+
+def check_pair_truncation(pair_truncation):
+    """Raises a `ValueError` naming `pair_truncation` unless it is a known rule."""
+    if pair_truncation not in PAIR_TRUNCATIONS:
+        raise ValueError(
+            f"`pair_truncation` must be one of {PAIR_TRUNCATIONS} ('convbert': the official "
+            "_truncate_seq_pair, first segment keeps the odd token; 'huggingface': tokenizers' "
+            f"longest_first, the longer one keeps it). Received: {pair_truncation!r}"
+        )
+
+
+def truncated_lengths(lengths, sequence_length, pair_truncation="convbert"):
     """Longest-first lengths of 1 or 2 segments after reserving special tokens.
 
     Args:
         lengths: list of 1 or 2 int32 tensors `[batch]`, the segment lengths.
         sequence_length: int, the packed length including `[CLS]`/`[SEP]`.
+        pair_truncation: `"convbert"` or `"huggingface"`: who keeps the odd token when both
+            segments are long (see the module docstring).
 
     Returns:
         A list with one int32 tensor `[batch]` per segment.
+
+    Example:
+    >>> [int(n[0]) for n in truncated_lengths([tf.constant([40]), tf.constant([40])], 32)]
+    [15, 14]
+    >>> [int(n[0]) for n in truncated_lengths([tf.constant([40]), tf.constant([40])], 32,
+    ...                                       pair_truncation="huggingface")]
+    [14, 15]
     """
+    check_pair_truncation(pair_truncation)
     if len(lengths) == 1:
         return [tf.minimum(lengths[0], sequence_length - 2)]
     if len(lengths) != 2:
@@ -36,10 +65,17 @@ def truncated_lengths(lengths, sequence_length):
     half_up = (budget + 1) // 2
     new_a = tf.minimum(len_a, tf.maximum(half_up, budget - len_b))
     new_b = tf.minimum(len_b, budget - new_a)
-    return [new_a, new_b]
+    if pair_truncation == "convbert":
+        return [new_a, new_b]
+    # Hugging Face: the same rule with the roles swapped unless the first is strictly longer.
+    b_first = tf.minimum(len_b, tf.maximum(half_up, budget - len_a))
+    a_second = tf.minimum(len_a, budget - b_first)
+    a_longer = len_a > len_b
+    return [tf.where(a_longer, new_a, a_second), tf.where(a_longer, new_b, b_first)]
 
 
-def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id):
+def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id,
+                         pair_truncation="convbert"):
     """Packs 1 or 2 batches of ragged token ids into fixed-length model inputs.
 
     Args:
@@ -47,6 +83,7 @@ def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id):
             `[batch, None]` and integer dtype; all with the same batch size.
         sequence_length: int >= 3, the fixed output length `L`.
         start_id, end_id, pad_id: ints, ids of `[CLS]`, `[SEP]`, `[PAD]`.
+        pair_truncation: `"convbert"` (default) or `"huggingface"`, see `truncated_lengths`.
 
     Returns:
         `(token_ids, segment_ids, padding_mask)`, int32 tensors `[batch, L]`.
@@ -64,7 +101,7 @@ def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id):
         raise ValueError(f"`sequence_length` must be >= 3. Received: {sequence_length}")
     L = sequence_length
     lengths = [tf.cast(s.row_lengths(), tf.int32) for s in segments]
-    kept = truncated_lengths(lengths, L)
+    kept = truncated_lengths(lengths, L, pair_truncation)
     # Fixed-width dense views; `to_tensor(shape=...)` also cuts rows longer
     # than L without any ragged slicing op.
     dense = [tf.cast(s.to_tensor(default_value=pad_id, shape=[None, L]), tf.int32) for s in segments]

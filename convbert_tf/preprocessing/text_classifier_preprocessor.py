@@ -12,6 +12,7 @@ from convbert_tf.preprocessing.fixed_length_packer import (
     check_sequence_length,
 )
 from convbert_tf.preprocessing.host_outputs import host_outputs
+from convbert_tf.preprocessing.segment_packing import check_pair_truncation
 from convbert_tf.preprocessing.text_validation import check_string_tensor
 
 
@@ -91,7 +92,7 @@ def split_segments(x, name="x"):
     return segments
 
 
-def pack_text_inputs(tokenizer, x, sequence_length):
+def pack_text_inputs(tokenizer, x, sequence_length, pair_truncation="convbert"):
     """Tokenizes and packs text or `(text_a, text_b)` into the model's dict.
 
     The single code path shared by the classifier and masked-LM
@@ -102,7 +103,7 @@ def pack_text_inputs(tokenizer, x, sequence_length):
     if unbatched:
         segments = tuple(tf.expand_dims(s, 0) for s in segments)
     tokens = tuple(tokenizer.tokenize(s) for s in segments)
-    out = FixedLengthPacker(tokenizer, sequence_length).pack(tokens)
+    out = FixedLengthPacker(tokenizer, sequence_length, pair_truncation).pack(tokens)
     if unbatched:
         out = {k: v[0] for k, v in out.items()}
     return out
@@ -130,6 +131,11 @@ class ConvBertTextClassifierPreprocessor(HfPresetMixin, FixedLengthPacking,
     Args:
         tokenizer: a `ConvBertTokenizer`; `None` builds the default one.
         sequence_length: int >= 3, the padded length (default 128).
+        pair_truncation: who keeps the odd token when both texts of a pair are too long:
+            `"convbert"` (default; the official ConvBERT/ELECTRA `_truncate_seq_pair`, the
+            first text) or `"huggingface"` (`tokenizers`' `longest_first`, as a fast
+            `BertTokenizer`: the longer text, the second at a tie). Only pairs whose budget
+            `sequence_length - 3` is odd and whose texts both exceed half of it differ.
 
     Example:
     ```python
@@ -146,8 +152,11 @@ class ConvBertTextClassifierPreprocessor(HfPresetMixin, FixedLengthPacking,
     backbone_cls = ConvBertBackbone
     tokenizer_cls = ConvBertTokenizer
 
-    def __init__(self, tokenizer=None, sequence_length=128, **kwargs):
+    def __init__(self, tokenizer=None, sequence_length=128, pair_truncation="convbert",
+                 **kwargs):
         check_sequence_length(sequence_length)
+        check_pair_truncation(pair_truncation)
+        self.pair_truncation = pair_truncation
         kwargs.pop("truncate", None)  # Always longest-first; see segment_packing.
         tokenizer = ConvBertTokenizer() if tokenizer is None else tokenizer
         if not isinstance(tokenizer, ConvBertTokenizer):
@@ -164,7 +173,12 @@ class ConvBertTextClassifierPreprocessor(HfPresetMixin, FixedLengthPacking,
 
     def pack(self, x):
         """Tokenizes and packs `x` (text or `(text_a, text_b)`) into a dict."""
-        return pack_text_inputs(self.tokenizer, x, self.sequence_length)
+        return pack_text_inputs(self.tokenizer, x, self.sequence_length, self.pair_truncation)
+
+    def get_config(self):
+        config = super().get_config()
+        config["pair_truncation"] = self.pair_truncation
+        return config
 
     def call(self, x, y=None, sample_weight=None):
         with tf.device("cpu"):

@@ -163,6 +163,31 @@ def make_fixture(glue_dir):
           f"{len(edge)} edge cases")
 
 
+PAIR_TRUNCATION_OUT = os.path.join(HERE, "data", "pair_truncation_hf.json")
+
+
+def pair_truncation_fixture(max_len=40, lengths=(31, 32)):
+    """Kept lengths of `tokenizers`' `longest_first` for every pair of segment lengths up to
+    `max_len` (one word piece per word), for the `pair_truncation="huggingface"` test."""
+    import tokenizers
+
+    tok = reference_tokenizer()
+    records = {}
+    for length in lengths:
+        tok.enable_truncation(max_length=length, strategy="longest_first")
+        grid = [(la, lb) for la in range(max_len + 1) for lb in range(max_len + 1)]
+        pairs = [(" ".join(["a"] * la), " ".join(["b"] * lb)) for la, lb in grid]
+        kept = []
+        for encoding in tok.encode_batch(pairs):
+            kept.append([encoding.type_ids.count(0) - 2, encoding.type_ids.count(1) - 1])
+        records[str(length)] = {"lengths": grid, "kept": kept}
+        tok.no_truncation()
+    with open(PAIR_TRUNCATION_OUT, "w", encoding="utf-8") as f:
+        json.dump({"reference": f"tokenizers {tokenizers.__version__} BertWordPieceTokenizer "
+                                "truncation longest_first", "sequence_lengths": records}, f)
+    print(f"wrote {PAIR_TRUNCATION_OUT}")
+
+
 def _classify(ch):
     cat = unicodedata.category(ch)
     if cat in ("Cn", "Co"):
@@ -248,8 +273,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--glue-dir", default="/work/shared/data/glue")
     parser.add_argument("--unicode-report", action="store_true")
+    parser.add_argument("--pair-truncation", action="store_true")
     args = parser.parse_args()
     if args.unicode_report:
         unicode_report()
+    elif args.pair_truncation:
+        pair_truncation_fixture()
     else:
         make_fixture(args.glue_dir)

@@ -1,6 +1,8 @@
-"""tflite_friendly_pack: layout, longest-first truncation, builtins-only graph."""
+"""tflite_friendly_pack: layout, longest-first truncation (both tie rules), builtins-only graph."""
 
 import itertools
+import json
+import os
 
 import numpy as np
 import pytest
@@ -8,9 +10,12 @@ import tensorflow as tf
 
 from convbert_tf.preprocessing import tflite_friendly_pack, truncated_lengths
 
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
-def _longest_first(la, lb, budget):
-    # Hugging Face `longest_first`: drop from the longer one, ties from b.
+
+def _truncate_seq_pair(la, lb, budget):
+    # The official BERT / ELECTRA / ConvBERT rule: drop from the longer one, ties from b.
+    # (Not Hugging Face's `longest_first`, which differs at odd budgets: see below.)
     while la + lb > budget:
         if la > lb:
             la -= 1
@@ -19,14 +24,52 @@ def _longest_first(la, lb, budget):
     return la, lb
 
 
-def test_truncation_equals_longest_first_exhaustively():
+def test_default_truncation_equals_the_official_rule_exhaustively():
     combos = list(itertools.product(range(0, 14), range(0, 14)))
     la = tf.constant([c[0] for c in combos])
     lb = tf.constant([c[1] for c in combos])
     for L in range(3, 12):
         got_a, got_b = (t.numpy().tolist() for t in truncated_lengths([la, lb], L))
-        want = [_longest_first(a, b, L - 3) for a, b in combos]
+        want = [_truncate_seq_pair(a, b, L - 3) for a, b in combos]
         assert list(zip(got_a, got_b)) == want, L
+
+
+def test_huggingface_truncation_equals_tokenizers_longest_first():
+    # Kept lengths from `tokenizers` 0.23.3 for every pair of lengths 0..40 at L = 31 and 32
+    # (tests/preprocessing/make_tokenizer_fixture.py --pair-truncation).
+    with open(os.path.join(DATA_DIR, "pair_truncation_hf.json")) as handle:
+        reference = json.load(handle)["sequence_lengths"]
+    differing = 0
+    for length, record in reference.items():
+        lengths = np.array(record["lengths"], "int32")
+        ours = [truncated_lengths([tf.constant(lengths[:, 0]), tf.constant(lengths[:, 1])],
+                                  int(length), pair_truncation=rule) for rule in
+                ("huggingface", "convbert")]
+        hf = np.stack([t.numpy() for t in ours[0]], 1)
+        np.testing.assert_array_equal(hf, np.array(record["kept"]), err_msg=length)
+        differing += int((hf != np.stack([t.numpy() for t in ours[1]], 1)).any(1).sum())
+    # The two rules really differ (odd budget, both segments long), and only there.
+    assert differing > 0
+    assert [int(n[0]) for n in truncated_lengths([tf.constant([40]), tf.constant([40])], 32)] \
+        == [15, 14]
+    assert [int(n[0]) for n in truncated_lengths([tf.constant([40]), tf.constant([40])], 32,
+                                                  pair_truncation="huggingface")] == [14, 15]
+
+
+def test_preprocessor_pair_truncation_option():
+    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+
+    pair = (["a " * 40], ["b " * 40])
+    kept = {}
+    for rule in ("convbert", "huggingface"):
+        pre = ConvBertTextClassifierPreprocessor(sequence_length=32, pair_truncation=rule)
+        again = ConvBertTextClassifierPreprocessor.from_config(pre.get_config())
+        assert again.pair_truncation == rule
+        segment_ids = again(pair)["segment_ids"].numpy()[0]
+        kept[rule] = (int((segment_ids == 0).sum()) - 2, int((segment_ids == 1).sum()) - 1)
+    assert kept == {"convbert": (15, 14), "huggingface": (14, 15)}
+    with pytest.raises(ValueError, match="pair_truncation"):
+        ConvBertTextClassifierPreprocessor(pair_truncation="longest_first")
 
 
 def test_pack_pair_layout():
