@@ -19,8 +19,8 @@ def masked_lm_head(backbone, layer_norm_epsilon=None, name="mlm_head"):
 
     Args:
         backbone: a backbone with `token_embedding` (a `ReversibleEmbedding`) and `embeddings`.
-        layer_norm_epsilon: None to follow the backbone's embedding LayerNorm (1e-12 ConvBERT,
-            1e-3 GroupBERT).
+        layer_norm_epsilon: None to follow the backbone's embedding LayerNorm (1e-12 ConvBERT;
+            GroupBERT's `layer_norm_epsilon`, 1e-12 as released).
         name: layer name.
     """
     if layer_norm_epsilon is None:

@@ -70,8 +70,10 @@ def test_mlm_loss_decreases_under_xla():
 
 def test_groupbert_gets_the_mlm_task():
     backbone = GroupBertBackbone(vocabulary_size=30, num_layers=1, num_heads=2, hidden_dim=32,
-                                 intermediate_dim=64, max_sequence_length=8)
+                                 intermediate_dim=64, max_sequence_length=8,
+                                 layer_norm_epsilon=1e-3)
     mlm = ConvBertMaskedLM(backbone)
+    # The head follows the backbone's epsilon (1e-12 released; 1e-3 here, the TF1 variant).
     assert mlm.masked_lm_head.layer_norm_epsilon == 1e-3
     x = {"token_ids": np.ones((1, 8), "int32"), "segment_ids": np.zeros((1, 8), "int32"),
          "padding_mask": np.ones((1, 8), "int32"), "mask_positions": np.array([[1, 2]], "int32")}
