@@ -110,6 +110,19 @@ def _download(repo_id, filename, handle, cache_dir, required=True):
         raise _fetch_error(handle, filename, error) from error
 
 
+# model_type -> the backbone class that loads it.
+BACKBONE_FOR_MODEL_TYPE = {"convbert": "ConvBertBackbone", "groupbert": "GroupBertBackbone"}
+
+
+def hf_model_type(handle, cache_dir=None):
+    """The `model_type` of `hf://ORG/NAME`'s config.json (fetching only that file); a clear
+    error for a type this package cannot load."""
+    from convbert_tf.checkpoints.hf_config import check_model_type, read_json
+
+    config_path = _download(parse_hf_handle(handle), "config.json", handle, cache_dir)
+    return check_model_type(read_json(config_path), source=f"{handle} config.json")
+
+
 def download_hf_checkpoint(handle, cache_dir=None):
     """Fetches what a conversion needs of `hf://ORG/NAME` into the Hugging Face cache.
 

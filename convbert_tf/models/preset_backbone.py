@@ -61,8 +61,26 @@ class PresetBackbone(Backbone):
                     "and pass the resulting directory."
                 )
             return cls(**{**cls.architecture_presets[preset]["config"], **kwargs})
+        if isinstance(preset, str) and preset.startswith("hf://"):
+            from convbert_tf.checkpoints.hf_hub import BACKBONE_FOR_MODEL_TYPE, hf_model_type
+
+            # Refuse the wrong class before fetching and converting the weights.
+            model_type = hf_model_type(preset)
+            wanted = BACKBONE_FOR_MODEL_TYPE[model_type]
+            if wanted not in {klass.__name__ for klass in cls.__mro__} and not any(
+                    wanted == sub.__name__ for sub in _all_subclasses(cls)):
+                raise ValueError(
+                    f"{preset} holds a {model_type!r} model; load it with "
+                    f"{wanted}.from_preset, not {cls.__name__}.from_preset."
+                )
         return super().from_preset(resolve_hf_preset(preset), load_weights=load_weights,
                                    **kwargs)
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
 
 
 def resolve_hf_preset(preset):

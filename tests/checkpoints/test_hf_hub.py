@@ -134,3 +134,9 @@ def test_info_lists_the_hub_handles(capsys):
     for repo in HUB_CHECKPOINTS:
         assert f"hf://{repo}" in out
     assert "160,217,856 params, ~320 MB" in out and "optimum-graphcore" in out
+
+
+def test_wrong_backbone_class_is_refused_before_converting(hub, tmp_path):
+    with pytest.raises(ValueError, match="'groupbert' model; load it with GroupBertBackbone"):
+        ConvBertBackbone.from_preset("hf://Graphcore/groupbert-base-uncased")
+    assert not (tmp_path / "converted").exists()
