@@ -19,6 +19,7 @@ The pre-1.6 "legacy" format (a bare pickle stream) is recognised and rejected wi
 """
 
 import collections
+import functools
 import io
 import pickle
 import zipfile
@@ -101,13 +102,18 @@ class _StateDict(collections.OrderedDict):
     """`collections.OrderedDict` that also accepts the `_metadata` attribute state dicts carry."""
 
 
-# (module, name) -> the inert object the pickle gets instead. Nothing else resolves.
-_ALLOWED_GLOBALS = {
-    ("collections", "OrderedDict"): _StateDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-    **{("torch", name): _StorageType(name) for name in _STORAGE_DTYPES},
-}
+def _allowed_globals():
+    """(module, name) -> the inert object the pickle gets instead; nothing else resolves.
+
+    Fresh objects for every file: a pickle's BUILD opcode can set attributes on whatever it
+    resolved, and such changes must not outlive that one file (or reach the module).
+    """
+    return {
+        ("collections", "OrderedDict"): type("StateDict", (_StateDict,), {}),
+        ("torch._utils", "_rebuild_tensor_v2"): functools.partial(_rebuild_tensor),
+        ("torch._utils", "_rebuild_parameter"): functools.partial(_rebuild_parameter),
+        **{("torch", name): _StorageType(name) for name in _STORAGE_DTYPES},
+    }
 
 
 class SafeTorchUnpickler(pickle.Unpickler):
@@ -124,10 +130,11 @@ class SafeTorchUnpickler(pickle.Unpickler):
         self.load_storage = load_storage
         self.source = source
         self.storages = {}
+        self.allowed = _allowed_globals()
 
     def find_class(self, module, name):
         try:
-            return _ALLOWED_GLOBALS[(module, name)]
+            return self.allowed[(module, name)]
         except KeyError:
             raise UnsafeCheckpointError(
                 f"{self.source} refers to the Python global '{module}.{name}', which a weights "

@@ -139,3 +139,17 @@ def test_legacy_and_foreign_files_are_named(tmp_path):
     not_tensors = _zip_checkpoint(tmp_path / "ints.bin", pickle.dumps({"a": 1}, protocol=2))
     with pytest.raises(CheckpointFormatError, match="not named tensors"):
         load_torch_state_dict(not_tensors)
+
+
+def test_build_cannot_tamper_with_the_reader(tmp_path):
+    """BUILD on a resolved global (here: the float storage type's dtype) affects that file
+    only: the next file reads as before."""
+    import pickletools
+
+    payload = (b"\x80\x02ctorch\nFloatStorage\n}X\x05\x00\x00\x00dtypeX\x07\x00\x00\x00"
+               b"float16sb0}.")
+    pickletools.dis(payload, out=io.StringIO())  # a well-formed pickle
+    path = _zip_checkpoint(tmp_path / "tamper.bin", payload)
+    assert load_torch_state_dict(path) == {}  # FloatStorage.dtype = "float16", then {}
+    state = load_torch_state_dict(os.path.join(TORCH_BIN, "float32.bin"))
+    assert state["dense.weight"].dtype == np.float32
