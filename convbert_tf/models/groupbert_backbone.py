@@ -135,6 +135,15 @@ class GroupBertBackbone(PresetBackbone):
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
 
+    @classmethod
+    def from_config(cls, config):
+        # Configs saved before `use_conv_bias` / `layer_norm_epsilon` existed describe the
+        # model of that time (no convolution bias, epsilon 1e-3): keep loading them as such.
+        if "use_conv_bias" not in config:
+            config = {**config, "use_conv_bias": False}
+            config.setdefault("layer_norm_epsilon", 1e-3)
+        return super().from_config(config)
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -126,3 +126,14 @@ def test_shared_embeddings_are_validated(embeddings, error, message):
         embeddings = BertEmbedding(100, 32, max_sequence_length=24)
     with pytest.raises(error, match=message):
         GroupBertBackbone(**TINY, embedding_dim=16, embeddings=embeddings)
+
+
+def test_configs_saved_before_the_conv_bias_load_as_they_were():
+    config = GroupBertBackbone(**TINY).get_config()
+    for key in ("use_conv_bias", "layer_norm_epsilon", "attention_dropout", "embedding_dim"):
+        del config[key]
+    old = GroupBertBackbone.from_config(config)
+    assert old.use_conv_bias is False and old.layer_norm_epsilon == 1e-3
+    assert old.transformer_layers[0].conv.conv_bias is None
+    new = GroupBertBackbone.from_config(GroupBertBackbone(**TINY).get_config())
+    assert new.use_conv_bias is True and new.layer_norm_epsilon == 1e-12
