@@ -7,6 +7,7 @@ import tensorflow as tf
 from tests.export.conftest import PAIRS, SEQUENCE_LENGTH, TEXTS
 
 IDS_KEYS = ("token_ids", "segment_ids", "padding_mask")
+DYNAMIC_INT8_ATOL = 3e-3
 
 
 def _interpreter(path):
@@ -105,7 +106,11 @@ def test_dynamic_int8_ids_model_matches_keras(classifier, expected, tmp_path):
     path = tmp_path / "dyn.tflite"
     export_tflite(classifier, path, quantization="dynamic_int8")
     out = TFLitePredictor(path).predict_ids(expected["ids"])
-    np.testing.assert_allclose(out["logits"], expected["texts"], atol=5e-2)
+    # Measured here: max |logit diff| 8.8e-4. This tiny model's logits differ by ~0.01 from
+    # text to text, so no logit bound shows that labels survive: test_quantized_agreement.py
+    # judges dynamic int8 by label agreement on 872 SST-2 dev sentences with a decisive model.
+    # This bound (3.4x the measured error, was 5e-2) catches a broken conversion.
+    np.testing.assert_allclose(out["logits"], expected["texts"], atol=DYNAMIC_INT8_ATOL)
     # Ids-only model + host tokenizer (what `convbert-tf predict` does with it).
     np.testing.assert_allclose(TFLitePredictor(path).predict(TEXTS)["logits"], out["logits"],
                                atol=1e-6)
@@ -122,8 +127,8 @@ def test_full_int8_calibrates_on_texts(classifier, expected, tmp_path):
     assert np.int8 in dtypes  # activations really are int8
     out = predictor.predict_ids(expected["ids"])["logits"]
     assert np.isfinite(out).all() and out.shape == expected["texts"].shape
-    # No parity bound here (the tiny model's logits are ~0.1 apart); the SST-2 accuracy cost
-    # is measured by bench/export_size_latency.py.
+    # No logit bound on this tiny model (its logits are ~0.1 apart): full int8 is judged by
+    # label agreement on SST-2 dev sentences in test_quantized_agreement.py.
 
 
 def test_flex_ops_are_refused_by_name():
