@@ -13,32 +13,21 @@ except tab/newline, map whitespace to space, space out CJK ideographs,
 `str.lower()`, NFD, drop category-Mn marks, split on punctuation, WordPiece
 with words over 100 *characters* -> `[UNK]`.
 
-`FastBertTokenizer(lower_case_nfd_strip_accents=True)` instead case-folds
-with NFKC_Casefold and uses Unicode/ICU tables of an older version. Measured
-over all 1,112,064 scalar values (each alone and as `x<c>x`, see
-`tests/preprocessing/make_tokenizer_fixture.py --unicode-report` and
-`docs/preprocessing.md`), ids differ for 145,718 code points:
-
-* 141,403 unassigned (Cn) or private-use (Co): the reference deletes them,
-  FastBert emits `[UNK]` (private use) or also deletes them (most Cn).
-* 3,405 compatibility characters that NFKC rewrites (fullwidth forms,
-  super/subscripts, ligatures, math alphanumerics, Roman numerals, spacing
-  diacritics such as U+00A8/U+00B4): FastBert maps them to ASCII-like text,
-  the reference keeps them (usually `[UNK]`).
-* 74 where full case folding differs from `lower()` (U+00DF ß -> "ss",
-  U+03C2 final sigma -> σ, Cherokee, U+1C80.. Cyrillic variants).
-* 62 C0/C1 controls (U+0000-001F, U+007F-009F minus tab/LF/CR): the
-  reference deletes them (joining the neighbours into one word), FastBert
-  splits words on them.
-* 25 format (Cf) and 749 letters/marks/punctuation added in recent Unicode
-  versions that FastBert's tables do not know.
-
-Every printable ASCII character, every Latin-1 letter except U+00DF ß, all CJK
-ideographs of the BMP, zero-width characters (U+200B..U+200D, U+FEFF, soft
-hyphen) and emoji agree. Making the rest exact would need per-code-point
-rewriting before FastBert (UnicodeDecode/Encode or regex ops), none of which
-TFLite can run as builtins or tf.text custom ops, so we keep one graph for
-training and serving and document the residual differences instead.
+Control and format characters are first deleted as BERT does
+(`text_hygiene.clean_text`, one regex), so "Iraq\u00e2\x80\x99s" (GLUE RTE)
+reads `iraq ##as` as in BERT, not `iraq ##a s`; a graph traced for TFLite
+skips that step (no regex kernel) and the TFLite predictor cleans on the host.
+`FastBertTokenizer(lower_case_nfd_strip_accents=True)` then case-folds with
+NFKC_Casefold and uses Unicode/ICU tables of an older version. Measured over
+all 1,112,064 scalar values (`tests/preprocessing/make_tokenizer_fixture.py
+--unicode-report`, numbers in `docs/preprocessing.md` and
+`tests/preprocessing/data/normalization_report.json`), the remaining
+differences are NFKC compatibility characters (fullwidth forms, ligatures,
+Roman numerals...: FastBert folds them, the reference keeps them), full case
+folding (ß -> "ss"), code points newer than FastBert's tables, and unassigned
+ones. Every printable ASCII character, every Latin-1 letter except ß and all
+CJK ideographs of the BMP agree. Making these exact too would need
+per-code-point rewriting that TFLite cannot run, so they stay documented.
 
 One difference *is* fixed here because it matters for real text in non-Latin
 scripts: FastBert's `max_bytes_per_word` counts UTF-8 bytes, BERT's limit
