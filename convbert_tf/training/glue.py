@@ -181,6 +181,8 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
     if len(train) < batch_size:
         raise ValueError(f"{train.source}: {len(train)} examples, fewer than one batch of "
                          f"{batch_size}.")
+    if isinstance(backup_every, bool) or not isinstance(backup_every, int) or backup_every < 1:
+        raise ValueError(f"--backup-every must be a positive int, got {backup_every!r}.")
     if mixed_precision not in (None, *MIXED_PRECISION_POLICIES):
         raise ValueError(f"--mixed-precision must be bf16 or fp16, got {mixed_precision!r}.")
     output_dir = output_dir or os.path.join("runs", task.name)

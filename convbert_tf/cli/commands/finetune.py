@@ -10,7 +10,7 @@ def register(subparsers):
         description="Fine-tune a ConvBERT / GroupBERT on a GLUE task with the official recipe. "
         "Data come from GLUE-format .tsv files (--data-dir) or a locally prepared "
         "tensorflow-datasets glue/<task>. Rerunning the same command after an interruption "
-        "resumes from OUTPUT_DIR/backup.",
+        "(even mid-epoch) resumes exactly from OUTPUT_DIR/backup.",
     )
     parser.add_argument("--task", required=True, type=str.lower, choices=TASKS)
     parser.add_argument("--preset", default="conv_bert_small_en",
@@ -32,6 +32,9 @@ def register(subparsers):
     parser.add_argument("--output-dir", help="checkpoints, backups and logs (default runs/TASK)")
     parser.add_argument("--max-train-examples", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backup-every", type=int, default=100,
+                        help="save the full training state every N steps (and each epoch end) "
+                        "to OUTPUT_DIR/backup; rerunning resumes exactly there")
     parser.set_defaults(func=run)
 
 
@@ -49,5 +52,6 @@ def run(args):
         sequence_length=args.sequence_length, learning_rate=args.learning_rate,
         mixed_precision=args.mixed_precision, output_dir=args.output_dir,
         max_train_examples=args.max_train_examples, strategy=strategy, seed=args.seed,
+        backup_every=args.backup_every,
     )
     return 0
