@@ -172,7 +172,8 @@ def run_anchors(config, shapes, args):
         return {name: {"unavailable": reason} for name in ANCHORS}
 
 
-def section_latency(args, shapes):
+def section_latency(args, shapes, save=None):
+    """`{model: {"config", "variants": {variant: {shape: row}}}}`; `save(results)` after each."""
     results = {}
     for name in args.models:
         task, config = build_task(name, args.quick)
@@ -210,6 +211,8 @@ def section_latency(args, shapes):
                 v: {k: round(x["p50_ms"], 2) for k, x in rows[v].items()}
                 if "unavailable" not in rows[v] else rows[v] for v in ANCHORS}}), flush=True)
         results[name] = {"config": config, "variants": rows}
+        if save:  # a long run's finished models survive a timeout
+            save(results)
         del task
         gc.collect()
     return results
@@ -250,14 +253,19 @@ def section_buckets(args):
     seq = 32 if args.quick else 128
     sizes = list(range(1, 9 if args.quick else 101))
     random.Random(0).shuffle(sizes)
-    out = {"model": "conv_bert_small", "sequence_length": seq, "sizes": len(sizes)}
+    # Unbucketed, every new size compiles (seconds each): its first 30 sizes show the spike and
+    # the per-size memory growth well enough.
+    unbucketed_sizes = sizes if args.quick else sizes[:30]
+    out = {"model": "conv_bert_small", "sequence_length": seq,
+           "sizes": {"bucketed": len(sizes), "unbucketed": len(unbucketed_sizes)}}
     with tempfile.TemporaryDirectory(prefix="bucket_bench_") as work:
         for label, buckets in (("bucketed", DEFAULT_BATCH_BUCKETS), ("unbucketed", ())):
             export_dir = export_saved_model(task, os.path.join(work, label), sequence_length=seq,
                                             batch_buckets=buckets, warmup_batch_sizes=())
             proc = subprocess.run(
                 [sys.executable, "-c", BUCKET_SCRIPT, export_dir, str(seq),
-                 json.dumps(list(buckets) or [1]), json.dumps(sizes)],
+                 json.dumps(list(buckets) or [1]),
+                 json.dumps(sizes if buckets else unbucketed_sizes)],
                 capture_output=True, text=True, timeout=1800,
                 env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
             if proc.returncode:
@@ -283,25 +291,34 @@ def section_buckets(args):
 
 
 def section_seqlen(args):
-    """Batch-1 forward time vs sequence length, ConvBERT-base vs BERT-base, round-robin."""
+    """Batch-1 forward time vs sequence length, ConvBERT-base vs BERT-base, round-robin.
+
+    Times the export's XLA model function in process (the function a SavedModel signature
+    calls), so that five lengths need five compilations, not ten exports.
+    """
+    import tensorflow as tf
+
+    from convbert_tf.export.serving_functions import ServingFunctions
+
     lengths = (32, 64) if args.quick else (64, 128, 256, 384, 512)
     names = ("conv_bert_base", "bert_base") if not args.quick else ("conv_bert_small",
                                                                     "bert_small")
     tasks = {name: build_task(name, args.quick)[0] for name in names}
-    out = {"models": list(names), "lengths": list(lengths), "p50_ms": {n: {} for n in names}}
-    with tempfile.TemporaryDirectory(prefix="seqlen_bench_") as work:
-        for seq in lengths:
-            callables = {}
-            for name, task in tasks.items():
-                c = make_callables(task, ["sm_fp32_xla"], seq, os.path.join(work, name))
-                callables[name] = c["sm_fp32_xla"]
-            times = round_robin(callables, ids_inputs(1, seq), args.rounds, args.budget_s)
-            for name, t in times.items():
-                out["p50_ms"][name][str(seq)] = statistics.median(t)
-            ratio = out["p50_ms"][names[0]][str(seq)] / out["p50_ms"][names[1]][str(seq)]
-            out.setdefault("ratio", {})[str(seq)] = ratio
-            print(json.dumps({"seq": seq, "ratio_convbert_over_bert": round(ratio, 3)}),
-                  flush=True)
+    out = {"models": list(names), "lengths": list(lengths), "p50_ms": {n: {} for n in names},
+           "path": "XLA model function of the export (fp32), batch 1"}
+    for seq in lengths:
+        callables = {}
+        for name, task in tasks.items():
+            fn = ServingFunctions(task, sequence_length=seq, jit_compile=True).model_fn
+            callables[name] = (lambda x, fn=fn: fn(*(tf.constant(x[k]) for k in
+                                                     ("token_ids", "segment_ids",
+                                                      "padding_mask"))), None)
+        times = round_robin(callables, ids_inputs(1, seq), args.rounds, args.budget_s)
+        for name, t in times.items():
+            out["p50_ms"][name][str(seq)] = statistics.median(t)
+        ratio = out["p50_ms"][names[0]][str(seq)] / out["p50_ms"][names[1]][str(seq)]
+        out.setdefault("ratio", {})[str(seq)] = ratio
+        print(json.dumps({"seq": seq, "ratio_convbert_over_bert": round(ratio, 3)}), flush=True)
     return out
 
 
@@ -400,8 +417,18 @@ def main(argv=None):
            "threads": "TF default intra-op (all cores); TFLite / torch / ORT num_threads = "
                       "cpu_count"}
     start = time.perf_counter()
+
+    def write(report):
+        os.makedirs(os.path.dirname(args.output), exist_ok=True)
+        with open(args.output, "w") as f:
+            json.dump(report, f, indent=1)
+
     if "latency" in args.sections:
-        report.setdefault("latency", {}).update(section_latency(args, shapes))
+        def save(results):
+            write({**report, "latency": {**report.get("latency", {}), **results},
+                   "environment": env})
+
+        report.setdefault("latency", {}).update(section_latency(args, shapes, save))
     if "buckets" in args.sections:
         report["buckets"] = section_buckets(args)
     if "seqlen" in args.sections:
@@ -415,9 +442,7 @@ def main(argv=None):
         "Random weights. Within a (model, shape), SavedModel and TFLite variants are timed "
         "round-robin in one process (ratios are paired); anchors run in a separate process "
         "right after. The machine is shared with other jobs: compare ratios, not absolutes.")
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, "w") as f:
-        json.dump(report, f, indent=1)
+    write(report)
     plot(report, os.path.splitext(args.output)[0] + ".png")
     print(f"Wrote {args.output}")
     return report

@@ -7,7 +7,11 @@ same name, e.g. `RaggedRange`, and the model fails only on the device. And
 reads the operator codes back from the flatbuffer and raises on anything unexpected.
 """
 
-from tensorflow.lite.python import schema_py_generated as schema
+import contextlib
+import io
+import re
+
+import tensorflow as tf
 
 # The tf.text ops our tokenizer graph emits, all registered by
 # `tf_text.tflite_registrar.SELECT_TFTEXT_OPS` (Python) and, in C++, by
@@ -18,16 +22,17 @@ TFTEXT_CUSTOM_OPS = frozenset(
     {"FastBertNormalize", "FastWordpieceTokenizeWithOffsets", "RaggedTensorToTensor"}
 )
 
-_BUILTIN_NAMES = {
-    value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")
-}
+# "  Op#3 FULLY_CONNECTED(T#0, ...) -> [T#4]" in `tf.lite.experimental.Analyzer`'s report.
+_OP_LINE = re.compile(r"^\s*Op#\d+ ([A-Za-z0-9_]+)\(", re.MULTILINE)
 
 
 def tflite_op_names(model_content):
     """The set of operator names a TFLite flatbuffer uses.
 
     Builtins are named as in the schema (`FULLY_CONNECTED`), custom ops by their custom code
-    (`FastBertNormalize`, or `FlexEinsum` for a Flex op).
+    (`FastBertNormalize`, or `FlexEinsum` for a Flex op). Read with the public
+    `tf.lite.experimental.Analyzer` (its report lists every op of every subgraph), so no
+    private flatbuffer schema module is imported.
 
     Args:
         model_content: the `.tflite` bytes.
@@ -36,22 +41,19 @@ def tflite_op_names(model_content):
     >>> "FULLY_CONNECTED" in tflite_op_names(open("model.tflite", "rb").read())
     True
     """
-    model = schema.Model.GetRootAsModel(bytearray(model_content), 0)
-    names = set()
-    for i in range(model.OperatorCodesLength()):
-        code = model.OperatorCodes(i)
-        # Since schema v3a the real code lives in BuiltinCode; old files use the deprecated one.
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        if builtin == schema.BuiltinOperator.CUSTOM:
-            names.add(code.CustomCode().decode("utf-8"))
-        else:
-            names.add(_BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}"))
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        tf.lite.experimental.Analyzer.analyze(model_content=bytes(model_content))
+    names = set(_OP_LINE.findall(report.getvalue()))
+    if not names:
+        raise ValueError("Could not read the operators of this TFLite model (the analyzer "
+                         "report listed none); is it a valid .tflite flatbuffer?")
     return names
 
 
 def custom_op_names(op_names):
     """The non-builtin names among `op_names` (builtins are upper-case schema names)."""
-    return {name for name in op_names if not (name.isupper() or name.startswith("BUILTIN_"))}
+    return {name for name in op_names if not name.isupper()}
 
 
 def check_ops(model_content, allowed_custom_ops=frozenset()):
