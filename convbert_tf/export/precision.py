@@ -3,9 +3,12 @@
 On such CPUs TensorFlow's oneDNN kernels run bf16 matmuls at 2x (AVX512_BF16) or more (AMX)
 the fp32 rate, while XLA's CPU backend runs bf16 no faster than fp32 (measured:
 bench/results/serving_latency.json). So a bf16 export is the task rebuilt under Keras's
-`mixed_bfloat16` policy (variables stay float32 and are cast per op; LayerNorm and every
-softmax compute in float32: Keras's `layer_normalization` upcasts, and this library's
-attention and span-convolution softmaxes cast to float32 themselves), with the same weights.
+`bfloat16` policy with the same weights rounded to bf16. LayerNorm and every softmax still
+compute in float32: Keras's `layer_normalization` upcasts, and this library's attention and
+span-convolution softmaxes cast to float32 themselves; outputs are cast to float32. Not
+`mixed_bfloat16`: its float32 variables are cast to bf16 on every call, which at batch 1 cost
+about as much as the bf16 matmuls saved on ConvBERT-base (the bf16 rows of
+bench/results/serving_latency.json are this export).
 """
 
 import logging
@@ -74,20 +77,20 @@ def _rewrite_dtypes(config, policy):
     return out
 
 
-def with_dtype_policy(task, policy="mixed_bfloat16"):
+def with_dtype_policy(task, policy="bfloat16"):
     """A copy of `task` whose float32 layers use `policy`, with `task`'s weights.
 
     Integer-typed parts (the preprocessor's int32 outputs) are left alone.
 
     Args:
         task: a built Keras task (or any serialisable Keras model).
-        policy: a Keras dtype policy name, e.g. `"mixed_bfloat16"`.
+        policy: a Keras dtype policy name, e.g. `"bfloat16"` or `"mixed_bfloat16"`.
 
     Returns:
         The new model.
 
     Example:
-    >>> fast = with_dtype_policy(classifier, "mixed_bfloat16")
+    >>> fast = with_dtype_policy(classifier, "bfloat16")
     >>> fast.get_layer("logits").compute_dtype
     'bfloat16'
     """

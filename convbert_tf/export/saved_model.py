@@ -41,8 +41,8 @@ def export_saved_model(task, path, sequence_length=None, version=None, *, prepro
     `allowed_batch_sizes` are the buckets. The version directory is written next to its final
     place and renamed in at the end, so TF Serving never sees half of it.
 
-    `precision="bfloat16"` rebuilds the task under Keras's `mixed_bfloat16` policy (weights
-    stored in float32, matmuls in bf16, LayerNorm and softmax in float32; outputs float32).
+    `precision="bfloat16"` rebuilds the task under Keras's `bfloat16` policy (weights stored
+    in bf16, LayerNorm and softmax computed in float32; outputs float32).
     It pays on CPUs with AVX512_BF16 / AMX through oneDNN, not through XLA (XLA's CPU backend
     runs bf16 at fp32 speed or slower; see docs/export.md), so `jit_compile` defaults to False
     for it. A warning is logged when this CPU lacks native bf16.
@@ -82,7 +82,7 @@ def export_saved_model(task, path, sequence_length=None, version=None, *, prepro
         warn_if_no_native_bf16()
         if preprocessor is None:
             preprocessor = getattr(task, "preprocessor", None)
-        task = with_dtype_policy(task, "mixed_bfloat16")
+        task = with_dtype_policy(task, "bfloat16")
     if batch_buckets is None:
         batch_buckets = DEFAULT_BATCH_BUCKETS if jit_compile else ()
     batch_buckets = check_batch_buckets(batch_buckets)
