@@ -18,6 +18,11 @@ import statistics
 import tempfile
 import time
 
+# On a shared machine, spinning worker threads (OpenMP's default in torch, ORT's intra-op
+# pool) turn oversubscription into multi-second stalls; TensorFlow's pool blocks instead.
+# Passive waiting gives each runtime the same footing. Set before torch loads OpenMP.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def percentile(values, q):
     values = sorted(values)
@@ -119,6 +124,7 @@ def main():
     def time_session(name, path):
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         report["bytes"][name] = os.path.getsize(path)
         rows = {}
