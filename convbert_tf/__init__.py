@@ -25,6 +25,11 @@ _EXPORTS = {
     "build_vocabulary": "convbert_tf.preprocessing",
     "ConvBertQuestionAnswererPreprocessor": "convbert_tf.preprocessing",
     "ConvBertTokenClassifierPreprocessor": "convbert_tf.preprocessing",
+    "GroupBertTokenizer": "convbert_tf.preprocessing",
+    "GroupBertTextClassifierPreprocessor": "convbert_tf.preprocessing",
+    "GroupBertMaskedLMPreprocessor": "convbert_tf.preprocessing",
+    "GroupBertQuestionAnswererPreprocessor": "convbert_tf.preprocessing",
+    "GroupBertTokenClassifierPreprocessor": "convbert_tf.preprocessing",
     # tasks
     "ConvBertTextClassifier": "convbert_tf.tasks",
     "ConvBertTextRegressor": "convbert_tf.tasks",
@@ -32,8 +37,15 @@ _EXPORTS = {
     "ConvBertElectraPretrainer": "convbert_tf.tasks",
     "ConvBertQuestionAnswerer": "convbert_tf.tasks",
     "ConvBertTokenClassifier": "convbert_tf.tasks",
-    # training
-    "fine_tuning_optimizer": "convbert_tf.training",
+    "GroupBertTextClassifier": "convbert_tf.tasks",
+    "GroupBertTextRegressor": "convbert_tf.tasks",
+    "GroupBertMaskedLM": "convbert_tf.tasks",
+    "GroupBertQuestionAnswerer": "convbert_tf.tasks",
+    "GroupBertTokenClassifier": "convbert_tf.tasks",
+    # optimizers (training re-exports them)
+    "fine_tuning_optimizer": "convbert_tf.optimizers",
+    "LayerwiseAdamW": "convbert_tf.optimizers",
+    "WarmupLinearDecay": "convbert_tf.optimizers",
     # checkpoints
     "load_hf_checkpoint": "convbert_tf.checkpoints",
     "load_tf1_checkpoint": "convbert_tf.checkpoints",

@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.fixed_length_packer import check_sequence_length
@@ -62,6 +63,8 @@ class ConvBertQuestionAnswererPreprocessor(HfPresetMixin, keras_hub.models.Prepr
     >>> x["token_ids"].shape, y["start_logits"]
     """
 
+    # keras-hub's `from_preset` checks a preset's backbone class against this.
+    backbone_cls = ConvBertBackbone
     tokenizer_cls = ConvBertTokenizer
 
     def __init__(self, tokenizer=None, sequence_length=384, doc_stride=128,

@@ -4,6 +4,7 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.fixed_length_packer import check_sequence_length
@@ -35,6 +36,8 @@ class ConvBertTokenClassifierPreprocessor(HfPresetMixin, keras_hub.models.Prepro
     >>> x, y, w = pre([["John", "lives", "in", "Zürich"]], [[1, 0, 0, 2]])
     """
 
+    # keras-hub's `from_preset` checks a preset's backbone class against this.
+    backbone_cls = ConvBertBackbone
     tokenizer_cls = ConvBertTokenizer
 
     def __init__(self, tokenizer=None, sequence_length=128, **kwargs):
