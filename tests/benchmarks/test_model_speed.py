@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from convbert_tf.benchmarks.flops import (
+from bench.speed.flops import (
     bert_layer_flops,
     convbert_layer_flops,
     groupbert_layer_flops,
     model_flops_per_token,
 )
-from convbert_tf.benchmarks.models import BERT_BASE, model_config
+from bench.speed.models import BERT_BASE, model_config
 from convbert_tf.models.presets import CONVBERT_PRESETS, GROUPBERT_PRESETS
 
 
@@ -81,7 +81,7 @@ def test_unknown_kind_is_rejected():
 
 @pytest.mark.timeout(600)  # ~40 s on an idle 2-core machine; shared load multiplies it
 def test_quick_run_writes_the_documented_schema(tmp_path):
-    from convbert_tf.benchmarks.model_speed import main
+    from bench.speed.model_speed import main
 
     out = tmp_path / "speed.json"
     # Two tiny models without XLA keep this under a minute on 2 shared cores (compiling a

@@ -1,20 +1,20 @@
-"""`convbert-tf bench`: forward / training-step speed against keras-hub BERT and HF ConvBERT."""
+"""`convbert-tf bench`: points to the benchmark scripts (not shipped in the package)."""
+
+BENCH_HINT = (
+    "The speed benchmarks live in the source checkout, not in the installed package: run\n"
+    "    python bench/model_speed.py [--quick]\n"
+    "from a clone of the repository (see bench/README.md)."
+)
 
 
 def register(subparsers):
-    from convbert_tf.benchmarks.model_speed import add_arguments
-
     parser = subparsers.add_parser(
-        "bench",
-        help="Time ConvBERT / GroupBERT against keras-hub BERT-base and HF PyTorch ConvBERT "
-        "(forward, AdamW train step, XLA), write JSON + PNG.",
+        "bench", help="How to run the speed benchmarks (bench/model_speed.py in a checkout).",
+        description=BENCH_HINT,
     )
-    add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args):
-    from convbert_tf.benchmarks.model_speed import run as run_benchmark
-
-    run_benchmark(args)
+    print(BENCH_HINT)
     return 0

@@ -4,7 +4,7 @@ One run times, round-robin (so machine load affects every model alike), after wa
 
 * main: forward and training step (AdamW, XLA) at batch 8 x seq 128, fp32, median of
   `--repeats` runs, for every model; seconds, tokens/s, achieved GFLOP/s (analytic FLOPs, see
-  `convbert_tf.benchmarks.flops`), ratios against keras-hub BERT-base and HF ConvBERT-base;
+  `bench.speed.flops`), ratios against keras-hub BERT-base and HF ConvBERT-base;
 * xla: training step with and without XLA, per library preset;
 * seq512: forward at seq 512 (batch 2: the same 1024 tokens);
 * bf16: forward in mixed_bfloat16 against fp32;
@@ -24,9 +24,9 @@ import platform
 import subprocess
 import sys
 
-from convbert_tf.benchmarks.flops import model_flops_per_token
-from convbert_tf.benchmarks.models import MODELS, model_config, torch_available, workloads
-from convbert_tf.benchmarks.timing import load_average, time_round_robin
+from bench.speed.flops import model_flops_per_token
+from bench.speed.models import MODELS, model_config, torch_available, workloads
+from bench.speed.timing import load_average, time_round_robin
 
 SECTIONS = ("main", "xla", "seq512", "bf16", "memory", "split")
 LIBRARY_PRESETS = ("convbert_small", "convbert_medium_small", "convbert_base", "groupbert_base")
@@ -151,7 +151,7 @@ def run_memory(models, args, threads):
     out = {}
     for name in models:
         _log(f"peak RSS of {name} (subprocess)")
-        cmd = [sys.executable, "-m", "convbert_tf.benchmarks.peak_memory", "--model", name,
+        cmd = [sys.executable, "-m", "bench.speed.peak_memory", "--model", name,
                "--batch-size", str(args.memory_batch_size), "--seq-len", str(args.seq_len),
                "--threads", str(threads)] + (["--quick"] if args.quick else [])
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -364,7 +364,7 @@ def run(args):
         memory_models = [m for m in (base, "bert_base") if m in models]
         report["peak_rss_train_step"] = run_memory(memory_models, args, threads)
     if "split" in args.sections:
-        from convbert_tf.benchmarks.layer_split import layer_split
+        from bench.speed.layer_split import layer_split
 
         _log("per-sublayer split")
         size = ({"hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128} if args.quick

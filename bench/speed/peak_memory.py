@@ -31,7 +31,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    from convbert_tf.benchmarks.models import model_config, workloads
+    from bench.speed.models import model_config, workloads
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     config = model_config(args.model, args.quick)

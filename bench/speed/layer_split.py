@@ -26,7 +26,7 @@ def sublayer_fns(hidden_dim=768, num_heads=12, intermediate_dim=3072, num_groups
     import tensorflow as tf
     from keras_hub.layers import TransformerEncoder
 
-    from convbert_tf.benchmarks.flops import bert_layer_flops, convbert_layer_flops
+    from bench.speed.flops import bert_layer_flops, convbert_layer_flops
     from convbert_tf.layers import ConvBertLayer
 
     keras.utils.set_random_seed(seed)
@@ -73,7 +73,7 @@ def sublayer_fns(hidden_dim=768, num_heads=12, intermediate_dim=3072, num_groups
 
 def layer_split(repeats=5, **kwargs):
     """Times every sublayer (round-robin) and returns name -> {median_s, gflops_per_s, ...}."""
-    from convbert_tf.benchmarks.timing import time_round_robin
+    from bench.speed.timing import time_round_robin
 
     fns = sublayer_fns(**kwargs)
     results = time_round_robin({name: fn for name, (fn, _) in fns.items()}, repeats, warmup=2)
