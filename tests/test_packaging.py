@@ -46,3 +46,42 @@ def test_non_editable_install_works(wheel, tmp_path):
     result = subprocess.run([str(target / "bin" / "convbert-tf"), "--help"], env=env,
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "usage: convbert-tf" in result.stdout
+
+
+def test_wheel_ships_no_benchmark_code(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not any(n.startswith(("bench/", "convbert_tf/benchmarks/")) for n in names)
+
+
+def _requirements():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    with open(os.path.join(REPO_ROOT, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)["project"]
+    return [Requirement(r) for r in
+            project["dependencies"] + project["optional-dependencies"]["dev"]]
+
+
+def test_dependency_bounds_admit_the_tested_versions():
+    """Every bounded requirement admits the installed (= tested) version, and the core stack
+    has an upper bound: pyproject's ranges are what this suite ran on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from convbert_tf import internals
+
+    bounded = set()
+    for requirement in _requirements():
+        if any(spec.operator in ("<", "<=", "==") for spec in requirement.specifier):
+            bounded.add(requirement.name)
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            continue
+        assert requirement.specifier.contains(installed, prereleases=True), (
+            f"{requirement.name} {installed} is installed but pyproject says {requirement}")
+    assert {"tensorflow", "tensorflow-text", "keras", "keras-hub", "jax", "grain"} <= bounded
+    keras_requirement = next(r for r in _requirements() if r.name == "keras")
+    low, high = internals.KERAS_TESTED
+    assert str(keras_requirement.specifier) == f"<{high[0]}.{high[1]},>={low[0]}.{low[1]}"
