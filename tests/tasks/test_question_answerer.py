@@ -92,3 +92,21 @@ def test_model_masks_padding_in_float32(preprocessor):
 def test_squad_through_tfds_fails_clearly():
     with pytest.raises(RuntimeError, match="not available"):
         load_squad()
+
+
+def test_keras_file_round_trip_keeps_weights_and_preprocessor(preprocessor, tmp_path):
+    import keras
+
+    backbone = ConvBertBackbone(vocabulary_size=30522, num_layers=1, num_heads=2, hidden_dim=16,
+                                intermediate_dim=32, embedding_dim=8, conv_kernel_size=3,
+                                max_sequence_length=16)
+    qa = ConvBertQuestionAnswerer(backbone, preprocessor=preprocessor)
+    x, _ = preprocessor((QUESTIONS, CONTEXTS), ANSWERS)
+    path = str(tmp_path / "qa.keras")
+    qa.save(path)
+    restored = keras.models.load_model(path)
+    assert type(restored) is ConvBertQuestionAnswerer
+    assert restored.preprocessor.doc_stride == preprocessor.doc_stride
+    expected, got = qa(x), restored(x)
+    for key in ("start_logits", "end_logits"):
+        np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(expected[key]))

@@ -50,3 +50,21 @@ def test_model_outputs_per_token_logits(preprocessor):
     assert tagger(x).shape == (1, 10, 9)
     clone = ConvBertTokenClassifier.from_config(tagger.get_config())
     assert clone.num_labels == 9
+
+
+def test_keras_file_round_trip_keeps_weights_and_preprocessor(preprocessor, tmp_path):
+    import keras
+
+    backbone = ConvBertBackbone(vocabulary_size=30522, num_layers=1, num_heads=2, hidden_dim=16,
+                                intermediate_dim=32, embedding_dim=8, conv_kernel_size=3,
+                                max_sequence_length=10)
+    tagger = ConvBertTokenClassifier(backbone, num_labels=5, preprocessor=preprocessor,
+                                     dropout=0.2)
+    x, _, _ = preprocessor([["John", "lives", "here"]], [[1, 0, 0]])
+    path = str(tmp_path / "tagger.keras")
+    tagger.save(path)
+    restored = keras.models.load_model(path)
+    assert type(restored) is ConvBertTokenClassifier
+    assert restored.num_labels == 5 and restored.dropout == 0.2
+    assert restored.preprocessor.sequence_length == preprocessor.sequence_length
+    np.testing.assert_array_equal(np.asarray(restored(x)), np.asarray(tagger(x)))
