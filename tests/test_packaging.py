@@ -55,7 +55,6 @@ def test_wheel_ships_no_benchmark_code(wheel):
 
 def _requirements():
     import tomllib
-
     from packaging.requirements import Requirement
 
     with open(os.path.join(REPO_ROOT, "pyproject.toml"), "rb") as f:
