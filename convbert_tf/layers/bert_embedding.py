@@ -3,6 +3,7 @@
 import keras
 from keras_hub.layers import PositionEmbedding
 
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_positive, check_rate
 
@@ -73,7 +74,7 @@ class BertEmbedding(keras.layers.Layer):
         self.layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
-        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy,
+        self.dropout_layer = Dropout(dropout, dtype=self.dtype_policy,
                                                   name="dropout")
 
     def build(self, token_ids_shape, segment_ids_shape=None):

@@ -3,6 +3,7 @@
 import keras
 
 from convbert_tf.layers.activations import gelu_exact
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.grouped_dense import GroupedDense
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.mixed_attention import MixedAttention
@@ -73,14 +74,14 @@ class ConvBertLayer(keras.layers.Layer):
             hidden_dim, kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=policy, name="attention_output_dense",
         )
-        self.attention_dropout = keras.layers.Dropout(dropout, dtype=policy,
+        self.attention_dropout = Dropout(dropout, dtype=policy,
                                                       name="attention_dropout")
         self.attention_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=policy, name="attention_layer_norm"
         )
         self.intermediate_dense = self._ffn_dense(intermediate_dim, gelu_exact, "intermediate")
         self.output_dense = self._ffn_dense(hidden_dim, None, "output_dense")
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=policy, name="output_dropout")
+        self.output_dropout = Dropout(dropout, dtype=policy, name="output_dropout")
         self.output_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=policy, name="output_layer_norm"
         )

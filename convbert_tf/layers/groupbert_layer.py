@@ -2,6 +2,7 @@
 
 import keras
 
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.groupbert_conv_module import GroupBertConvModule
 from convbert_tf.layers.grouped_feed_forward import GroupedFeedForward
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
@@ -93,7 +94,7 @@ class GroupBertLayer(keras.layers.Layer):
             for m in self.residual_modules
         ]
         self.dropouts = [
-            keras.layers.Dropout(dropout, dtype=policy, name=f"{m.name}_dropout")
+            Dropout(dropout, dtype=policy, name=f"{m.name}_dropout")
             for m in self.residual_modules
         ]
 

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.self_attention import (
     attention_bias,
@@ -83,7 +84,7 @@ class MixedAttention(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="span_conv",
         )
-        self.probs_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy,
+        self.probs_dropout = Dropout(dropout, dtype=self.dtype_policy,
                                                   name="probs_dropout")
 
     @property

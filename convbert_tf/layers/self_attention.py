@@ -9,6 +9,7 @@ import math
 import keras
 from keras import ops
 
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_positive, check_rate
 
@@ -111,7 +112,7 @@ class SelfAttention(keras.layers.Layer):
         self.key_dense = dense("key")
         self.value_dense = dense("value")
         self.output_dense = dense("attention_output")
-        self.probs_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy,
+        self.probs_dropout = Dropout(dropout, dtype=self.dtype_policy,
                                                   name="probs_dropout")
 
     def build(self, input_shape):

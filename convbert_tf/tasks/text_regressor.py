@@ -3,6 +3,7 @@
 import keras
 import keras_hub
 
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
@@ -40,7 +41,7 @@ class ConvBertTextRegressor(HfPresetMixin, XlaTaskMixin, keras_hub.models.Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(
+        self.output_dropout = Dropout(
             dropout, dtype=backbone.dtype_policy, name="regressor_dropout"
         )
         self.output_dense = keras.layers.Dense(

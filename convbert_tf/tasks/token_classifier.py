@@ -3,6 +3,7 @@
 import keras
 import keras_hub
 
+from convbert_tf.layers.dropout import Dropout
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
@@ -39,7 +40,7 @@ class ConvBertTokenClassifier(HfPresetMixin, keras_hub.models.Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
+        self.output_dropout = Dropout(dropout, dtype=backbone.dtype_policy,
                                                    name="tagger_dropout")
         self.output_dense = keras.layers.Dense(
             num_labels, kernel_initializer=truncated_normal(0.02), dtype=backbone.dtype_policy,
