@@ -4,7 +4,8 @@
 
 Fine-tunes a tiny ConvBERT on the tiny SST-2 in GLUE_DIR with the real runner (shuffling,
 dropout 0.1, XLA, backups every 2 steps), prints `STEP <global step>` after every step (the test
-kills the process with SIGKILL at a random one), and at the end writes RESULT_PREFIX.npz (every
+kills the process with SIGKILL at a random one; with RESUME_TEST_HANDSHAKE set it waits for a
+line on stdin after each), and at the end writes RESULT_PREFIX.npz (every
 model weight) and RESULT_PREFIX.json (the last epoch's logs and the optimizer step).
 """
 
@@ -29,6 +30,10 @@ class PrintStep(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         print(f"STEP {int(self.model.optimizer.iterations.numpy())}", flush=True)
+        if os.environ.get("RESUME_TEST_HANDSHAKE"):
+            # Wait for the test's go-ahead, so that it can kill at exactly this step (before
+            # this step's backup, which runs after this callback).
+            sys.stdin.readline()
 
     def on_train_end(self, logs=None):
         self.weights = [w.numpy() for w in self.model.weights]

@@ -46,14 +46,20 @@ def _run(command):
 
 
 def _run_and_kill_at(command, kill_step):
-    """Starts the runner and SIGKILLs it as soon as it reports step `kill_step`."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, env=_env())
+    """Starts the runner and SIGKILLs it at step `kill_step`: the runner waits for a go-ahead
+    after each step (RESUME_TEST_HANDSHAKE), so the kill lands exactly there, before that
+    step's backup."""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True,
+                               env=dict(_env(), RESUME_TEST_HANDSHAKE="1"))
     try:
         for line in process.stdout:
             if line.strip() == f"STEP {kill_step}":
                 os.kill(process.pid, signal.SIGKILL)
                 break
+            if line.startswith("STEP "):
+                process.stdin.write("go\n")
+                process.stdin.flush()
         process.wait(timeout=TIMEOUT_S)
     finally:
         if process.poll() is None:
@@ -83,9 +89,10 @@ def test_batches_are_a_function_of_the_global_step():
 @pytest.mark.slow
 def test_runner_killed_at_a_random_step_resumes_exactly(tmp_path):
     write_sst2(str(tmp_path / "glue"))
-    # A random step that is not a backup step (backups every 2), so the resumed run must redo
-    # one step and land mid-epoch; printed so that a failure can be replayed.
-    kill_step = int(np.random.default_rng().choice([3, 5, 7, 9, 11]))
+    # A random step (printed, so that a failure can be replayed). Backups are every 2 steps and
+    # the kill comes before step `kill_step`'s own backup, so the resumed run redoes 1 or 2
+    # steps, often from mid-epoch.
+    kill_step = int(np.random.default_rng().integers(2, EPOCHS * STEPS_PER_EPOCH))
     print(f"kill at step {kill_step}")
     # The uninterrupted reference runs alongside the run that gets killed.
     with open(tmp_path / "full.log", "w") as log:
@@ -100,7 +107,7 @@ def test_runner_killed_at_a_random_step_resumes_exactly(tmp_path):
     assert reference.returncode == 0, (tmp_path / "full.log").read_text()[-4000:]
     assert (tmp_path / "resumed" / "backup" / "state.npz").is_file()
     output = _run(_command(tmp_path, "resumed", "resumed"))
-    backed_up = kill_step - 1  # the last backup before the kill (every 2 steps)
+    backed_up = 2 * ((kill_step - 1) // 2)  # the last backup before the kill
     epoch, batch = divmod(backed_up, STEPS_PER_EPOCH)
     assert "resuming from" in output and f"at step {backed_up} (epoch {epoch}, batch {batch})" \
         in output
