@@ -101,13 +101,20 @@ class XlaTaskMixin(MultiWorkerSymbolicBuild):
             return {key: keras.ops.reshape(value, [1]) for key, value in logs.items()}
         return logs
 
-    def test_step(self, data):
-        return self._reducible_logs(super().test_step(data))
+    # JAX's (and PyTorch's) steps take `(state, data)`: only TensorFlow's are changed here.
+    def test_step(self, *args):
+        if keras.config.backend() != "tensorflow":
+            return super().test_step(*args)
+        return self._reducible_logs(super().test_step(*args))
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        if keras.config.backend() != "tensorflow":
+            return super().train_step(*args)
         if self.xla_mode != "per_replica":
-            return self._reducible_logs(super().train_step(data))
+            return self._reducible_logs(super().train_step(*args))
         import tensorflow as tf
+
+        (data,) = args
 
         if self.xla_gradients_function is None:
             self.xla_gradients_function = tf.function(

@@ -1,0 +1,212 @@
+"""Every task on JAX (and PyTorch where installed) gives TensorFlow's numbers.
+
+The TensorFlow side (this process) builds each task with a tiny backbone (dropout 0, so
+training is deterministic), saves its config and weights and a batch of pre-tokenised inputs;
+`tests/tasks/backend_parity.py` then runs, once in-process on TensorFlow and once per other
+backend in a subprocess (`KERAS_BACKEND=jax`): forward pass, three `fit` steps under the task's
+default `compile()` (XLA / jit, the recipe optimizer), and one fit / evaluate / predict round on
+raw strings through the task's preprocessor (that last round only on the other backend).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
+from convbert_tf.preprocessing import (
+    ConvBertMaskedLMPreprocessor,
+    ConvBertQuestionAnswererPreprocessor,
+    ConvBertTextClassifierPreprocessor,
+    ConvBertTokenClassifierPreprocessor,
+)
+from convbert_tf.tasks import (
+    ConvBertElectraPretrainer,
+    ConvBertMaskedLM,
+    ConvBertQuestionAnswerer,
+    ConvBertTextClassifier,
+    ConvBertTextRegressor,
+    ConvBertTokenClassifier,
+)
+from tests.conftest import REPO_ROOT
+from tests.tasks import backend_parity
+
+SEQUENCE_LENGTH = 16
+TEXTS = ["a great film", "dull and slow , sadly", "the quick brown fox jumps", "it rains"]
+LABELS = np.array([1, 0, 1, 0], "int32")
+SCORES = np.array([4.5, 0.5, 3.0, 1.0], "float32")
+QUESTIONS = ["Where does Müller live?", "Who knows?"]
+CONTEXTS = ["Café Müller lives in Zürich since 1990 and likes trains.", "Nobody knows it."]
+ANSWERS = [{"text": "Zürich", "answer_start": 21}, None]
+WORDS = [["John", "lives", "in", "Zürich"], ["Kids", "play"]]
+WORD_LABELS = [[1, 0, 0, 2], [0, 0]]
+
+# Forward passes: TF vs JAX max |difference| measured 2.4e-7 (classifier logits) to 1.9e-6
+# (masked-LM logits over 30,522 tokens) on this CPU; the issue's bound is 1e-5.
+FORWARD_ATOL = 1e-5
+# Three fit steps: losses differed by at most 3.1e-6 (relative 1.2e-6); 1e-4 relative leaves room
+# for XLA's reordering of float32 sums while catching any real difference (a wrong lr factor or
+# missing weight decay changes step-3 losses by > 1e-3).
+LOSS_RTOL = 1e-4
+
+
+def tiny_convbert():
+    return ConvBertBackbone(vocabulary_size=30522, num_layers=2, num_heads=2, hidden_dim=16,
+                            intermediate_dim=32, embedding_dim=8, conv_kernel_size=3,
+                            dropout=0.0, max_sequence_length=SEQUENCE_LENGTH)
+
+
+def tiny_groupbert():
+    return GroupBertBackbone(vocabulary_size=30522, num_layers=2, num_heads=2, hidden_dim=16,
+                             intermediate_dim=32, num_groups=2, conv_kernel_size=3,
+                             conv_group_size=8, dropout=0.0,
+                             max_sequence_length=SEQUENCE_LENGTH)
+
+
+def _classifier_pre():
+    return ConvBertTextClassifierPreprocessor(sequence_length=SEQUENCE_LENGTH)
+
+
+def _mlm_pre():
+    return ConvBertMaskedLMPreprocessor(sequence_length=SEQUENCE_LENGTH, mask_selection_rate=0.3,
+                                        mask_selection_length=4)
+
+
+def _numpy(value):
+    if isinstance(value, dict):
+        return {k: np.asarray(v) for k, v in value.items()}
+    return np.asarray(value)
+
+
+def build_specs():
+    """`(task, spec, (x, y, sample_weight))` for every task."""
+    specs = []
+    pre = _classifier_pre()
+    x = _numpy(pre(TEXTS))
+    specs.append((ConvBertTextClassifier(tiny_convbert(), num_classes=3, preprocessor=pre,
+                                         dropout=0.0),
+                  {"name": "text_classifier", "raw": {"x": TEXTS, "y": LABELS.tolist()}},
+                  (x, LABELS, None)))
+    specs.append((ConvBertTextClassifier(tiny_groupbert(), num_classes=2,
+                                         preprocessor=_classifier_pre(), dropout=0.0),
+                  {"name": "groupbert_classifier", "raw": {"x": TEXTS, "y": LABELS.tolist()}},
+                  (x, LABELS, None)))
+    specs.append((ConvBertTextRegressor(tiny_convbert(), preprocessor=_classifier_pre(),
+                                        dropout=0.0),
+                  {"name": "text_regressor", "raw": {"x": TEXTS, "y": SCORES.tolist()}},
+                  (x, SCORES, None)))
+    pre = _mlm_pre()
+    masked = tuple(_numpy(part) for part in pre(TEXTS))
+    specs.append((ConvBertMaskedLM(tiny_convbert(), preprocessor=pre),
+                  {"name": "masked_lm", "raw": {"x": TEXTS}}, masked))
+    specs.append((ConvBertElectraPretrainer(tiny_convbert(), preprocessor=_mlm_pre(), seed=3),
+                  # Replacements are sampled (backend RNGs differ): the generator's logits and
+                  # first-step MLM loss are deterministic, the rest is checked to be finite.
+                  {"name": "electra_pretrainer", "raw": {"x": TEXTS}, "compare": ["mlm_logits"],
+                   "losses": ["loss", "mlm_loss"]}, masked))
+    pre = ConvBertQuestionAnswererPreprocessor(sequence_length=SEQUENCE_LENGTH, doc_stride=4,
+                                               max_question_length=4)
+    qa_x, qa_y = pre((QUESTIONS, CONTEXTS), ANSWERS)
+    specs.append((ConvBertQuestionAnswerer(tiny_convbert(), preprocessor=pre),
+                  {"name": "question_answerer",
+                   "raw": {"questions": QUESTIONS, "contexts": CONTEXTS, "answers": ANSWERS}},
+                  (_numpy(qa_x), _numpy(qa_y), None)))
+    pre = ConvBertTokenClassifierPreprocessor(sequence_length=SEQUENCE_LENGTH)
+    tag_x, tag_y, tag_w = pre(WORDS, WORD_LABELS)
+    specs.append((ConvBertTokenClassifier(tiny_convbert(), num_labels=3, preprocessor=pre,
+                                          dropout=0.0),
+                  {"name": "token_classifier", "raw": {"words": WORDS, "labels": WORD_LABELS}},
+                  (_numpy(tag_x), _numpy(tag_y), _numpy(tag_w))))
+    return specs
+
+
+def write_specs(directory):
+    specs = []
+    for task, spec, (x, y, sample_weight) in build_specs():
+        spec["config"] = keras.saving.serialize_keras_object(task)
+        # Variables in order, with their paths (the worker checks they line up): the ELECTRA
+        # pretrainer is a subclassed Task, and keras-hub's `Task.layers` (which
+        # `save_weights` walks) assumes a functional model.
+        spec["paths"] = [v.path for v in task.weights]
+        np.savez(os.path.join(directory, f"{spec['name']}.weights.npz"),
+                 *[keras.ops.convert_to_numpy(v) for v in task.weights])
+        arrays = {f"x/{k}": v for k, v in x.items()}
+        if isinstance(y, dict):
+            arrays.update({f"y/{k}": v for k, v in y.items()})
+        elif y is not None:
+            arrays["y/"] = y
+        if sample_weight is not None:
+            arrays["sample_weight"] = sample_weight
+        np.savez(os.path.join(directory, f"{spec['name']}.npz"), **arrays)
+        specs.append(spec)
+    with open(os.path.join(directory, "specs.json"), "w") as f:
+        json.dump(specs, f)
+    return specs
+
+
+def run_backend(backend, directory):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.tasks.backend_parity", directory],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return dict(np.load(os.path.join(directory, f"{backend}.npz")))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("backends"))
+    specs = write_specs(directory)
+    return directory, specs, backend_parity.run_all(directory, raw_round=False,
+                                                    jit_compile=False)
+
+
+def _compare(specs, expected, actual, backend):
+    report = {}
+    for spec in specs:
+        name = spec["name"]
+        for key in expected:
+            if not key.startswith(f"{name}/"):
+                continue
+            assert key in actual, f"{backend} did not produce {key}"
+            if "/forward/" in key:
+                diff = float(np.max(np.abs(expected[key] - actual[key])))
+                report[key] = diff
+                assert diff <= FORWARD_ATOL, f"{backend} {key}: max |diff| {diff:.2e}"
+            elif "/losses/" in key:
+                steps = 1 if name == "electra_pretrainer" else 3
+                np.testing.assert_allclose(actual[key][:steps], expected[key][:steps],
+                                           rtol=LOSS_RTOL, err_msg=f"{backend} {key}")
+                report[key] = float(np.max(np.abs(actual[key][:steps] - expected[key][:steps])))
+    for spec in specs:
+        name = spec["name"]
+        assert bool(actual[f"{name}/raw/prediction_finite"]), f"{backend} {name} predict"
+        assert bool(actual[f"{name}/raw/jit_compile"]), f"{backend} {name} jit"
+        assert np.all(np.isfinite(actual[f"{name}/raw/loss"])), f"{backend} {name} raw fit"
+    return report
+
+
+def test_tensorflow_reference_runs_every_task(reference):
+    _, specs, results = reference
+    for spec in specs:
+        assert np.all(np.isfinite(results[f"{spec['name']}/losses/loss"])), spec["name"]
+
+
+def test_jax_matches_tensorflow(reference):
+    pytest.importorskip("jax")
+    directory, specs, expected = reference
+    report = _compare(specs, expected, run_backend("jax", directory), "jax")
+    print(json.dumps(report, indent=1))
+
+
+def test_torch_matches_tensorflow(reference):
+    pytest.importorskip("torch")
+    directory, specs, expected = reference
+    report = _compare(specs, expected, run_backend("torch", directory), "torch")
+    print(json.dumps(report, indent=1))
