@@ -1,5 +1,8 @@
 """`ConvBertElectraPretrainer`: ELECTRA replaced-token detection, as ConvBERT was pretrained.
 
+The discriminator is a `ConvBertBackbone` or a `GroupBertBackbone` (GroupBERT pretrains the same
+way); the generator is a smaller backbone of the same class.
+
 A small generator (an MLM) fills the masked positions with samples from its softmax; the
 discriminator (the model that is later fine-tuned) labels every real token as original or
 replaced. Loss = `mlm_weight * MLM + rtd_weight * RTD` (1 and 50, as released). The word,
@@ -12,24 +15,35 @@ import keras_hub
 from keras import ops
 
 from convbert_tf.layers.initializers import truncated_normal
-from convbert_tf.models import ConvBertBackbone
+from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
+from convbert_tf.optimizers.schedules import WarmupLinearDecay
 from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
 from convbert_tf.tasks.masked_lm import masked_lm_head
 
 _BACKBONE_BASE_KEYS = ("name", "trainable", "dtype")
 
 
-def generator_config(discriminator, fraction="auto"):
-    """`ConvBertBackbone` arguments of the ELECTRA generator of `discriminator`.
+_PRETRAINABLE_BACKBONES = (ConvBertBackbone, GroupBertBackbone)
 
-    Same depth, kernel and groups; hidden size and head count times `fraction` (1/4, or 1/3
-    for base-sized models with `hidden_dim >= 768`), intermediate size 4x the generator's hidden
-    size, and the discriminator's embedding width (the tables are shared). The head size is
-    kept, and `head_ratio` shrinks when fewer heads remain than it (ConvBERT: N = 1 then).
+
+def generator_config(discriminator, fraction="auto", min_hidden_dim=64):
+    """Backbone arguments of the ELECTRA generator of `discriminator` (same backbone class).
+
+    Same depth, kernel and groups; head count (and so hidden size) times `fraction` (1/4, or
+    1/3 for base-sized models with `hidden_dim >= 768`), intermediate size 4x the generator's
+    hidden size, and the discriminator's embedding width (the tables are shared). The head size
+    is kept, and ConvBERT's `head_ratio` shrinks when fewer heads remain than it (N = 1 then).
+
+    The generator keeps at least `min_hidden_dim` channels (never more than the
+    discriminator; the released sizes are unaffected): measured on a 128-wide, 4-head
+    discriminator, the 1/4 generator
+    (one 32-wide head) never got past unigram predictions in 400 steps, even with no RTD loss,
+    while a 64-wide one did (docs/pretraining.md, "What limited learning").
 
     Args:
-        discriminator: a `ConvBertBackbone`.
+        discriminator: a `ConvBertBackbone` or `GroupBertBackbone`.
         fraction: `"auto"` or a float in (0, 1].
+        min_hidden_dim: the narrowest generator.
 
     Example:
     >>> generator_config(ConvBertBackbone.from_preset("conv_bert_small_en",
@@ -38,17 +52,23 @@ def generator_config(discriminator, fraction="auto"):
     """
     if fraction == "auto":
         fraction = 1 / 3 if discriminator.hidden_dim >= 768 else 1 / 4
-    if not 0 < fraction <= 1:
-        raise ValueError(f"`generator_fraction` must be in (0, 1], got {fraction}.")
-    num_heads = max(1, int(round(discriminator.num_heads * fraction)))
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
+            or not 0 < fraction <= 1:
+        raise ValueError(f"`generator_fraction` must be \"auto\" or a number in (0, 1], got "
+                         f"{fraction!r}.")
     head_dim = discriminator.hidden_dim // discriminator.num_heads
+    num_heads = max(1, int(round(discriminator.num_heads * fraction)),
+                    -(-min_hidden_dim // head_dim))
+    num_heads = min(num_heads, discriminator.num_heads)
     hidden_dim = num_heads * head_dim
-    # ConvBERT's rule for too few heads: one self-attention and one conv head (N = 1).
-    head_ratio = discriminator.head_ratio if num_heads % discriminator.head_ratio == 0 else 1
     config = {k: v for k, v in discriminator.get_config().items()
               if k not in _BACKBONE_BASE_KEYS}
     config.update(num_heads=num_heads, hidden_dim=hidden_dim, intermediate_dim=4 * hidden_dim,
-                  head_ratio=head_ratio, embedding_dim=discriminator.embedding_dim)
+                  embedding_dim=discriminator.embedding_dim)
+    if "head_ratio" in config:
+        # ConvBERT's rule for too few heads: one self-attention and one conv head (N = 1).
+        ratio = discriminator.head_ratio
+        config["head_ratio"] = ratio if num_heads % ratio == 0 else 1
     return config
 
 
@@ -132,8 +152,6 @@ def pretraining_optimizer(learning_rate=5e-4, num_train_steps=None, warmup_steps
                           weight_decay=0.01):
     """The released pretraining optimizer: AdamW (eps 1e-6, no decay on LayerNorm / biases),
     linear warmup then linear decay to 0 at `num_train_steps` (None: constant rate)."""
-    from convbert_tf.training.schedules import WarmupLinearDecay
-
     schedule = learning_rate
     if num_train_steps is not None:
         schedule = WarmupLinearDecay(learning_rate, total_steps=num_train_steps,
@@ -164,9 +182,9 @@ class ConvBertElectraPretrainer(keras_hub.models.Task):
     "replaced" class). Runs under XLA (`jit_compile=True` is the compile default).
 
     Args:
-        backbone: the discriminator `ConvBertBackbone`.
+        backbone: the discriminator, a `ConvBertBackbone` or `GroupBertBackbone`.
         generator: None to build one with `generator_config(backbone, generator_fraction)`,
-            or a `ConvBertBackbone` built with `embeddings=backbone.embeddings`.
+            or a backbone built with `embeddings=backbone.embeddings`.
         preprocessor: a `ConvBertMaskedLMPreprocessor` (raw strings in `fit`) or None.
         generator_fraction: `"auto"` (1/4; 1/3 for base) or a float.
         mlm_weight: generator loss weight (1.0).
@@ -186,17 +204,18 @@ class ConvBertElectraPretrainer(keras_hub.models.Task):
 
     def __init__(self, backbone, generator=None, preprocessor=None, generator_fraction="auto",
                  mlm_weight=1.0, rtd_weight=50.0, temperature=1.0, seed=None, **kwargs):
-        if not isinstance(backbone, ConvBertBackbone):
-            raise TypeError("`backbone` (the discriminator) must be a ConvBertBackbone, got "
-                            f"{type(backbone).__name__}.")
+        if generator is None and not isinstance(backbone, _PRETRAINABLE_BACKBONES):
+            raise TypeError("`backbone` (the discriminator) must be a ConvBertBackbone or a "
+                            f"GroupBertBackbone, got {type(backbone).__name__}; for another "
+                            "backbone with a shared `embeddings` layer, pass its `generator`.")
         if temperature <= 0:
             raise ValueError(f"`temperature` must be > 0, got {temperature}.")
         if generator is None:
-            generator = ConvBertBackbone(
+            generator = type(backbone)(
                 **generator_config(backbone, generator_fraction), embeddings=backbone.embeddings,
                 dtype=backbone.dtype_policy, name="generator",
             )
-        elif generator.embeddings is not backbone.embeddings:
+        elif getattr(generator, "embeddings", None) is not getattr(backbone, "embeddings", 0):
             raise ValueError("`generator` must share the discriminator's embeddings: build it "
                              "with `ConvBertBackbone(..., embeddings=backbone.embeddings)`.")
         # === Layers ===
@@ -338,6 +357,6 @@ class ConvBertElectraPretrainer(keras_hub.models.Task):
         generator = config.pop("generator", None)
         if isinstance(generator, dict):
             backbone = config["backbone"]
-            config["generator"] = ConvBertBackbone(
+            config["generator"] = type(backbone)(
                 **generator, embeddings=backbone.embeddings, dtype=backbone.dtype_policy)
         return cls(**config)

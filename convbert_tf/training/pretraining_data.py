@@ -4,16 +4,22 @@ Every non-blank line is a sentence. Lines are tokenized in `tf.data`, and consec
 are packed greedily into `[CLS] s1 s2 ... [SEP]` sequences of at most `sequence_length` tokens
 (one segment, padded): a sentence that does not fit in the current sequence starts the next
 one, and a line longer than `sequence_length - 2` word pieces is SPLIT into consecutive chunks
-(never dropped). Masking is keras-hub's `MaskedLMMaskGenerator`, so batches have the
-`ConvBertMaskedLMPreprocessor` layout: `x = {token_ids, segment_ids, padding_mask,
-mask_positions}, y = mask_ids, sample_weight = mask_weights`.
+(never dropped). Batches have the `ConvBertMaskedLMPreprocessor` layout: `x = {token_ids,
+segment_ids, padding_mask, mask_positions}, y = mask_ids, sample_weight = mask_weights`.
+
+Every batch is a pure function of `(corpus, seed, batch index)`: the shuffle is seeded and the
+masks are drawn with stateless random ops seeded by `(seed, batch index)` (`mask_tokens`), not
+with keras-hub's `MaskedLMMaskGenerator`, whose stateful generator cannot be replayed. That is
+what lets a killed pretraining run resume at `start_batch` with exactly the batches an
+uninterrupted run would have seen.
 """
 
+import codecs
 import glob
 import math
 import os
+import warnings
 
-import keras_hub
 import tensorflow as tf
 
 TEXT_EXTENSIONS = (".txt", ".text")
@@ -44,15 +50,58 @@ def find_text_files(corpus):
         files = sorted(glob.glob(corpus))
         if not files:
             raise FileNotFoundError(f"Corpus {corpus!r} does not exist.")
-    if not any(_has_text(f) for f in files):
+    with_text = [f for f in files if _check_text_file(f)]
+    if not with_text:
         raise ValueError(f"The corpus {corpus!r} is empty: its {len(files)} file(s) hold no "
                          "non-blank line.")
-    return files
+    if len(with_text) < len(files):
+        warnings.warn(f"Skipping {len(files) - len(with_text)} of {len(files)} corpus file(s) "
+                      "that hold no non-blank line.", stacklevel=2)
+    return with_text
 
 
-def _has_text(path):
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return any(line.strip() for line in f)
+def _check_text_file(path, chunk_size=1 << 20):
+    """True if `path` holds a non-blank line; raises on binary or non-UTF-8 content.
+
+    The whole file is read once (in 1 MiB chunks): a bad byte deep in a corpus would otherwise
+    stop a run hours later inside the tokenizer.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    has_text, offset = False, 0
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            if b"\x00" in chunk:
+                raise ValueError(f"Corpus file {path!r} looks binary (NUL byte at offset "
+                                 f"{offset + chunk.index(0)}): expected UTF-8 text, one "
+                                 "sentence per line.")
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                raise ValueError(f"Corpus file {path!r} is not UTF-8: invalid byte at offset "
+                                 f"{offset + error.start}. Convert it first, e.g. "
+                                 "`iconv -f latin1 -t utf-8`.") from None
+            has_text = has_text or bool(text.strip())
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ValueError(f"Corpus file {path!r} is not UTF-8: it ends inside a multi-byte "
+                         "character.") from None
+    return has_text
+
+
+def unknown_token_rate(files, tokenizer, max_lines=2000):
+    """The share of `[UNK]` word pieces in the first `max_lines` non-blank lines of `files`."""
+    lines = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            lines.extend(line for line in f if line.strip())
+        if len(lines) >= max_lines:
+            break
+    ids = tokenizer(tf.constant(lines[:max_lines])).flat_values
+    if int(tf.size(ids)) == 0:
+        return 0.0
+    return float(tf.reduce_mean(tf.cast(ids == tokenizer.unk_token_id, tf.float32)))
 
 
 def _chunks(token_ids, capacity):
@@ -124,14 +173,85 @@ def packed_sequences(files, tokenizer, sequence_length=128):
     return packed.map(finish)
 
 
+def mask_tokens(token_ids, padding_mask, seed, *, vocabulary_size, mask_token_id,
+                special_token_ids, mask_selection_rate=0.15, mask_selection_length=20,
+                mask_token_rate=0.8, random_token_rate=0.1):
+    """BERT / ELECTRA masking of a batch with stateless random ops (replayable from `seed`).
+
+    Per row, `max(1, round(rate * n))` of the `n` real, non-special tokens are selected (at most
+    `mask_selection_length`); of those, `mask_token_rate` become `[MASK]`, `random_token_rate` a
+    uniformly random id, the rest stay. Positions are sorted and padded with 0 (position 0
+    holds `[CLS]`, which is never selected), like keras-hub's `MaskedLMMaskGenerator`.
+
+    Args:
+        token_ids: int32 `[B, L]`.
+        padding_mask: int `[B, L]`, 1 for real tokens.
+        seed: int32 `[2]` stateless seed.
+        vocabulary_size / mask_token_id / special_token_ids: from the tokenizer.
+        mask_selection_rate, mask_selection_length, mask_token_rate, random_token_rate: as in
+            BERT (0.15, 20, 0.8, 0.1).
+
+    Returns:
+        `(masked_token_ids [B, L], mask_positions [B, M], mask_ids [B, M],
+        mask_weights [B, M])`, with `M = mask_selection_length`.
+
+    Example:
+    >>> ids = tf.constant([[101, 7592, 2088, 102, 0]])
+    >>> mask_tokens(ids, tf.cast(ids > 0, tf.int32), tf.constant([0, 1]), vocabulary_size=30522,
+    ...             mask_token_id=103, special_token_ids=[0, 100, 101, 102, 103],
+    ...             mask_selection_length=2)[1].shape
+    TensorShape([1, 2])
+    """
+    token_ids = tf.cast(token_ids, tf.int32)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=4)
+    selectable = tf.cast(padding_mask, tf.bool)
+    for special in special_token_ids:
+        selectable &= token_ids != special
+    scores = tf.random.stateless_uniform(tf.shape(token_ids), seeds[0])
+    scores = tf.where(selectable, scores, 2.0)          # unselectable tokens sort last
+    count = tf.reduce_sum(tf.cast(selectable, tf.int32), axis=1)
+    wanted = tf.maximum(1, tf.cast(tf.round(tf.cast(count, tf.float32) * mask_selection_rate),
+                                   tf.int32))
+    wanted = tf.minimum(tf.minimum(wanted, count), mask_selection_length)
+    width = tf.minimum(mask_selection_length, tf.shape(token_ids)[1])
+    order = tf.argsort(scores, axis=1, stable=True)[:, :width]
+    slots = tf.range(width)[None, :]
+    valid = slots < wanted[:, None]
+    # Sorted positions with the padding (a large sentinel, then 0) at the end.
+    positions = tf.sort(tf.where(valid, order, tf.shape(token_ids)[1]), axis=1)
+    positions = tf.where(slots < wanted[:, None], positions, 0)
+    pad = mask_selection_length - width
+    positions = tf.pad(positions, [[0, 0], [0, pad]])
+    valid = tf.pad(valid, [[0, 0], [0, pad]])
+    mask_ids = tf.where(valid, tf.gather(token_ids, positions, batch_dims=1), 0)
+
+    choice = tf.random.stateless_uniform(tf.shape(positions), seeds[1])
+    random_ids = tf.random.stateless_uniform(tf.shape(positions), seeds[2], minval=0,
+                                             maxval=vocabulary_size, dtype=tf.int32)
+    replacement = tf.where(choice < mask_token_rate, mask_token_id,
+                           tf.where(choice < mask_token_rate + random_token_rate, random_ids,
+                                    mask_ids))
+    # One-hot scatter (positions are distinct within a row; padded slots are dropped).
+    onehot = tf.one_hot(positions, tf.shape(token_ids)[1], dtype=tf.int32) * tf.cast(
+        valid, tf.int32)[:, :, None]
+    changed = tf.reduce_sum(onehot, axis=1) > 0
+    scattered = tf.reduce_sum(onehot * replacement[:, :, None], axis=1)
+    masked = tf.where(changed, scattered, token_ids)
+    return masked, positions, mask_ids, tf.cast(valid, tf.float32)
+
+
 def pretraining_dataset(corpus, tokenizer, sequence_length=128, batch_size=32,
                         mask_selection_rate=0.15, mask_selection_length=None,
                         mask_token_rate=0.8, random_token_rate=0.1, shuffle_buffer=1000,
-                        repeat=True, seed=None):
+                        repeat=True, seed=0, start_batch=0, max_unknown_rate=0.05):
     """Streams `corpus` as masked, packed batches for `ConvBertElectraPretrainer` / MLM.
 
+    Batch `i` depends only on `(corpus, seed, i)` (see the module docstring), so
+    `start_batch=n` yields exactly the batches `n, n+1, ...` of a fresh stream: resuming
+    re-reads (tokenizes and packs) the skipped part of the corpus once, but trains on none of it.
+
     Args:
-        corpus: a text file, a glob, or a directory of `*.txt` files.
+        corpus: a text file, a glob, or a directory of `*.txt` files (UTF-8).
         tokenizer: a `ConvBertTokenizer`.
         sequence_length: packed length (128 as released).
         batch_size: sequences per batch (the last partial batch is dropped: static shapes).
@@ -139,48 +259,62 @@ def pretraining_dataset(corpus, tokenizer, sequence_length=128, batch_size=32,
         mask_selection_length: predictions per sequence; None: `ceil(rate * length)`.
         shuffle_buffer: packed sequences shuffled together (0: keep file order).
         repeat: loop over the corpus forever (give `fit` a `steps_per_epoch`).
-        seed: shuffle seed.
+        seed: int seed of the shuffle and the masks.
+        start_batch: index of the first batch (resume).
+        max_unknown_rate: warn when more than this share of the corpus' word pieces (measured
+            on its first 2,000 lines) is `[UNK]`: the vocabulary does not fit the text.
 
     Raises:
-        FileNotFoundError / ValueError: see `find_text_files`.
+        FileNotFoundError / ValueError: see `find_text_files`; ValueError when the corpus
+            packs into fewer than `batch_size` sequences.
 
     Example:
     >>> ds = pretraining_dataset("corpus/", ConvBertTokenizer(), batch_size=8)
     >>> pretrainer.fit(ds, steps_per_epoch=1000, epochs=10)
     """
+    for name, value in (("sequence_length", sequence_length), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+    if not isinstance(start_batch, int) or start_batch < 0:
+        raise ValueError(f"`start_batch` must be an int >= 0, got {start_batch!r}.")
     files = find_text_files(corpus)
+    unknown = unknown_token_rate(files, tokenizer)
+    if unknown > max_unknown_rate:
+        warnings.warn(f"{unknown:.1%} of the corpus' word pieces are [UNK] (first 2,000 "
+                      f"lines of {corpus!r}): the vocabulary does not cover this text "
+                      "(another language or casing?). Build a vocabulary for it.", stacklevel=2)
     if mask_selection_length is None:
         mask_selection_length = max(1, math.ceil(mask_selection_rate * sequence_length))
-    masker = keras_hub.layers.MaskedLMMaskGenerator(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        mask_selection_rate=mask_selection_rate,
-        mask_token_id=tokenizer.mask_token_id,
-        mask_selection_length=mask_selection_length,
-        unselectable_token_ids=sorted(tokenizer.special_token_ids),
-        mask_token_rate=mask_token_rate,
-        random_token_rate=random_token_rate,
-        _allow_python_workflow=False,
-    )
-    ds = packed_sequences(files, tokenizer, sequence_length)
-    if repeat:
-        ds = ds.repeat()
+    sequences = packed_sequences(files, tokenizer, sequence_length)
+    available = int(sequences.take(batch_size).reduce(0, lambda n, _: n + 1))
+    if available < batch_size:
+        raise ValueError(f"The corpus {corpus!r} packs into only {available} sequence(s) of "
+                         f"{sequence_length} tokens, fewer than one batch ({batch_size}): use "
+                         "a larger corpus or a smaller `batch_size` / `sequence_length`.")
+    ds = sequences.repeat() if repeat else sequences
     if shuffle_buffer:
-        ds = ds.shuffle(shuffle_buffer, seed=seed)
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
+    ds = ds.batch(batch_size, drop_remainder=True).enumerate()
+    if start_batch:
+        ds = ds.skip(start_batch)
     width = [batch_size, mask_selection_length]
+    special_ids = sorted(tokenizer.special_token_ids)
 
-    def mask(features):
-        masked = masker(features["token_ids"])
+    def mask(index, features):
+        masked, positions, mask_ids, weights = mask_tokens(
+            features["token_ids"], features["padding_mask"],
+            tf.stack([tf.constant(seed, tf.int64), index]),
+            vocabulary_size=tokenizer.vocabulary_size(), mask_token_id=tokenizer.mask_token_id,
+            special_token_ids=special_ids, mask_selection_rate=mask_selection_rate,
+            mask_selection_length=mask_selection_length, mask_token_rate=mask_token_rate,
+            random_token_rate=random_token_rate,
+        )
         x = {
-            "token_ids": tf.ensure_shape(tf.cast(masked["token_ids"], tf.int32),
-                                         [batch_size, sequence_length]),
+            "token_ids": tf.ensure_shape(masked, [batch_size, sequence_length]),
             "segment_ids": features["segment_ids"],
             "padding_mask": features["padding_mask"],
-            "mask_positions": tf.ensure_shape(tf.cast(masked["mask_positions"], tf.int32),
-                                              width),
+            "mask_positions": tf.ensure_shape(positions, width),
         }
-        y = tf.ensure_shape(tf.cast(masked["mask_ids"], tf.int32), width)
-        weights = tf.ensure_shape(tf.cast(masked["mask_weights"], tf.float32), width)
-        return x, y, weights
+        return x, tf.ensure_shape(mask_ids, width), tf.ensure_shape(weights, width)
 
-    ds = ds.batch(batch_size, drop_remainder=True)
     return ds.map(mask, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

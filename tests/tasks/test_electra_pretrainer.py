@@ -198,3 +198,31 @@ def test_sample_categorical_never_picks_zero_mass():
     logits[:, [0, 257, 299]] = 0.0   # first entry, inside the padded last block, last entry
     draws = keras.ops.convert_to_numpy(sample_categorical(logits, keras.random.SeedGenerator(1)))
     assert set(np.unique(draws)) == {0, 257, 299}
+
+
+def test_tiny_generators_keep_64_channels():
+    # 4 heads of 32: a quarter would be one 32-wide head, which measured no better than unigram.
+    disc = ConvBertBackbone(vocabulary_size=VOCAB, num_layers=1, num_heads=4, hidden_dim=128,
+                            intermediate_dim=256, max_sequence_length=8)
+    config = generator_config(disc)
+    assert (config["hidden_dim"], config["num_heads"], config["head_ratio"]) == (64, 2, 2)
+    assert generator_config(disc, fraction=1.0)["hidden_dim"] == 128
+
+
+def test_groupbert_discriminator_pretrains_with_a_groupbert_generator():
+    from convbert_tf.models import GroupBertBackbone
+
+    disc = GroupBertBackbone(vocabulary_size=VOCAB, num_layers=1, num_heads=4, hidden_dim=64,
+                             intermediate_dim=128, num_groups=2, conv_group_size=16,
+                             max_sequence_length=SEQ)
+    pretrainer = ConvBertElectraPretrainer(disc, seed=0)
+    assert isinstance(pretrainer.generator, GroupBertBackbone)
+    assert pretrainer.generator.embeddings is disc.embeddings
+    assert pretrainer.generator.hidden_dim == 64 and pretrainer.generator.num_heads == 4
+    pretrainer.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x, y, w, _ = masked_batch(batch=4)
+    history = pretrainer.fit(x, y, sample_weight=w, batch_size=4, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    clone = ConvBertElectraPretrainer.from_config(pretrainer.get_config())
+    assert isinstance(clone.generator, GroupBertBackbone)
+    assert clone.generator.embeddings is clone.backbone.embeddings

@@ -1,0 +1,345 @@
+"""The papers' claim in miniature: pretrain ConvBERT, a BERT baseline and GroupBERT for the same
+wall-clock budget on the same corpus, then fine-tune each (and a from-scratch copy of each) on
+SST-2 (1,000 / 5,000 / all labels), CoLA (MCC) and RTE, over several seeds.
+
+Corpus (built here, never from dev sets): the SST-2 train file reduced to its full sentences
+(a line that is a substring of a longer line is one of its parse-tree phrases: 6,884 of 66,978
+distinct lines remain), the CoLA train sentences and the RTE train sentence pairs, all from
+`examples/data/`; `--corpus FILE...` adds more UTF-8 text (e.g. Debian's `wordnet-base` glosses).
+
+Same width, depth and pretrainer for all three discriminators (hidden 128, 4 heads, 2 layers,
+FFN 512, ELECTRA with the `small_budget` recipe); the BERT baseline is keras-hub's
+`TransformerEncoder` stack (standard self-attention, post-LN) on the same `BertEmbedding`.
+Steps per model = its budget / its measured seconds per step (so each gets equal training
+time, not equal steps). Writes `bench/results/pretraining_efficiency.json` and `.png`.
+
+    python bench/pretraining_efficiency.py                       # the full run (<= 90 min)
+    python bench/pretraining_efficiency.py --quick               # smoke test (~1 min)
+    python bench/pretraining_efficiency.py --pretrain-minutes 3 --tasks sst2_1k,cola,rte
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(os.path.dirname(HERE), "examples", "data")
+TASKS = {  # name: (GLUE task, data dir, train examples or None, epochs, metric)
+    "sst2_1k": ("sst2", "sst2", 1000, 3, "accuracy"),
+    "sst2_5k": ("sst2", "sst2", 5000, 2, "accuracy"),
+    "sst2_all": ("sst2", "sst2", None, 1, "accuracy"),
+    "cola": ("cola", "cola", None, 2, "matthews_correlation"),
+    "rte": ("rte", "rte", None, 3, "accuracy"),
+}
+MODELS = ("convbert", "bert", "groupbert")
+
+
+def full_sentences(lines):
+    """The lines that are not substrings of a longer line (SST-2's phrases are sub-spans)."""
+    kept, joined, pending = [], "", []
+    for line in sorted(set(lines), key=len, reverse=True):
+        if line in joined or any(line in p for p in pending):
+            continue
+        kept.append(line)
+        pending.append(line)
+        if len(pending) > 200:  # amortise: search one big string, not thousands of small
+            joined += "\n".join(pending) + "\n"
+            pending = []
+    return kept
+
+
+def build_corpus(path, extra_files=()):
+    from convbert_tf.training.glue_data import get_task, read_tsv
+
+    sst2 = read_tsv(get_task("sst2"), os.path.join(DATA, "sst2", "train.tsv"))
+    cola = read_tsv(get_task("cola"), os.path.join(DATA, "cola", "train.tsv"))
+    rte = read_tsv(get_task("rte"), os.path.join(DATA, "rte", "train.tsv"))
+    parts = {
+        "sst2_train_full_sentences": full_sentences(s.strip() for s in sst2.texts[0]),
+        "cola_train": [s.strip() for s in cola.texts[0]],
+        "rte_train_pairs": [s.strip() for pair in zip(*rte.texts) for s in pair],
+    }
+    for extra in extra_files:
+        with open(extra, encoding="utf-8") as f:
+            parts[os.path.basename(extra)] = [line.strip() for line in f if line.strip()]
+    with open(path, "w", encoding="utf-8") as f:
+        for lines in parts.values():
+            f.writelines(line + "\n" for line in lines if line)
+    return {name: {"lines": len(lines), "words": sum(len(s.split()) for s in lines)}
+            for name, lines in parts.items()}
+
+
+def bert_baseline_class():
+    """A BERT backbone (keras-hub `TransformerEncoder`s) that can share a `BertEmbedding`."""
+    import keras
+    import keras_hub
+
+    from convbert_tf.layers import BertEmbedding
+
+    class BertBaselineBackbone(keras_hub.models.Backbone):
+        def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim,
+                     intermediate_dim, embedding_dim=None, dropout=0.1,
+                     max_sequence_length=512, num_segments=2, embeddings=None, **kwargs):
+            embedding_dim = embedding_dim or hidden_dim
+            self.embeddings = embeddings or BertEmbedding(
+                vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
+                layer_norm_epsilon=1e-12, name="embeddings")
+            self.token_embedding = self.embeddings.token_embedding
+            inputs = {name: keras.Input((None,), dtype="int32", name=name)
+                      for name in ("token_ids", "segment_ids", "padding_mask")}
+            x = self.embeddings(inputs["token_ids"], inputs["segment_ids"])
+            if embedding_dim != hidden_dim:
+                x = keras.layers.Dense(hidden_dim, name="embeddings_project")(x)
+            for i in range(num_layers):
+                x = keras_hub.layers.TransformerEncoder(
+                    intermediate_dim, num_heads, dropout=dropout, activation="gelu",
+                    layer_norm_epsilon=1e-12, name=f"transformer_layer_{i}",
+                )(x, padding_mask=inputs["padding_mask"])
+            super().__init__(inputs=inputs, outputs={"sequence_output": x,
+                                                     "pooled_output": x[:, 0]}, **kwargs)
+            self.vocabulary_size, self.num_layers, self.num_heads = (
+                vocabulary_size, num_layers, num_heads)
+            self.hidden_dim, self.intermediate_dim = hidden_dim, intermediate_dim
+            self.embedding_dim, self.dropout = embedding_dim, dropout
+            self.max_sequence_length, self.num_segments = max_sequence_length, num_segments
+
+        def get_config(self):
+            return {**super().get_config(), **{k: getattr(self, k) for k in (
+                "vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim",
+                "embedding_dim", "dropout", "max_sequence_length", "num_segments")}}
+
+    return BertBaselineBackbone
+
+
+def make_backbone(kind, vocabulary_size, sequence_length, width=128, layers=2, heads=4,
+                  embeddings=None, scale=1.0):
+    from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
+
+    hidden = int(width * scale)
+    common = dict(vocabulary_size=vocabulary_size, num_layers=layers,
+                  num_heads=max(1, int(heads * scale)), hidden_dim=hidden,
+                  intermediate_dim=4 * hidden, embedding_dim=width,
+                  max_sequence_length=sequence_length, embeddings=embeddings)
+    if kind == "convbert":
+        return ConvBertBackbone(**common, conv_kernel_size=9)
+    if kind == "groupbert":
+        return GroupBertBackbone(**common, num_groups=2, conv_group_size=16)
+    return bert_baseline_class()(**common)
+
+
+def pretrain_model(kind, corpus, workdir, tokenizer, args):
+    """Calibrates seconds/step, then pretrains for `--pretrain-minutes` of training time."""
+    import keras
+
+    from convbert_tf.training.pretraining import pretrain
+
+    def run(steps, block, out):
+        keras.utils.set_random_seed(args.seed)
+        disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
+        generator = None
+        if kind == "bert":  # the BERT baseline's generator: the same 1/2-width rule
+            generator = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length,
+                                      embeddings=disc.embeddings, scale=0.5)
+        return pretrain(disc, corpus, out, tokenizer, steps=steps, checkpoint_every=block,
+                        sequence_length=args.sequence_length, seed=args.seed,
+                        generator=generator, verbose=0, batch_size=args.pretrain_batch_size)
+
+    calibration = 2 * args.calibration_steps
+    _, history = run(calibration, args.calibration_steps, os.path.join(workdir, f"{kind}_cal"))
+    seconds_per_step = (history[-1]["seconds"] - history[0]["seconds"]) / args.calibration_steps
+    block = args.log_every
+    steps = max(block, int(args.pretrain_minutes * 60 / seconds_per_step) // block * block)
+    print(f"[{kind}] {seconds_per_step:.3f} s/step -> {steps} steps", flush=True)
+    pretrainer, history = run(steps, block, os.path.join(workdir, kind))
+    return pretrainer.backbone, {"seconds_per_step_calibrated": round(seconds_per_step, 4),
+                                 "steps": steps, "history": history}
+
+
+def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
+    """Fine-tunes a fresh classifier (pretrained `weights` or from scratch); returns the score."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from convbert_tf.optimizers import WarmupLinearDecay
+    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+    from convbert_tf.training.glue_data import get_task, read_tsv
+    from convbert_tf.training.metrics import MatthewsCorrelation
+
+    glue_name, folder, limit, epochs, metric = TASKS[task_name]
+    task = get_task(glue_name)
+    train = read_tsv(task, os.path.join(DATA, folder, "train.tsv"))
+    dev_file = "dev_out_of_domain.tsv" if glue_name == "cola" else "dev.tsv"
+    dev = read_tsv(task, os.path.join(DATA, folder, dev_file))
+    order = np.random.default_rng(seed).permutation(len(train))[:limit]
+    texts = tuple(list(np.asarray(t, dtype=object)[order]) for t in train.texts)
+    labels = train.labels[order]
+    preprocessor = ConvBertTextClassifierPreprocessor(tokenizer, args.sequence_length)
+
+    def dataset(split_texts, split_labels, shuffle):
+        features = split_texts[0] if len(split_texts) == 1 else tuple(split_texts)
+        ds = tf.data.Dataset.from_tensor_slices((features, split_labels))
+        if shuffle:
+            ds = ds.shuffle(len(split_labels), seed=seed)
+        ds = ds.batch(args.finetune_batch_size)
+        return ds.map(lambda x, y: (preprocessor(x), y)).prefetch(tf.data.AUTOTUNE)
+
+    keras.utils.set_random_seed(seed)
+    backbone = backbone_factory()
+    if weights is not None:
+        backbone.set_weights(weights)
+    inputs = backbone.input
+    pooled = backbone(inputs)["pooled_output"]
+    logits = keras.layers.Dense(task.num_classes)(keras.layers.Dropout(0.1)(pooled))
+    model = keras.Model(inputs, logits)
+    steps = epochs * (len(labels) // args.finetune_batch_size + 1)
+    optimizer = keras.optimizers.AdamW(
+        WarmupLinearDecay(args.finetune_learning_rate, total_steps=steps,
+                          warmup_steps=max(1, steps // 10)),
+        weight_decay=0.01, epsilon=1e-6)
+    metrics = [MatthewsCorrelation() if metric == "matthews_correlation" else "accuracy"]
+    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=metrics, jit_compile=False)
+    model.fit(dataset(texts, labels, True), epochs=epochs, verbose=0)
+    result = model.evaluate(dataset(dev.texts, dev.labels, False), verbose=0, return_dict=True)
+    return float(result[metric])
+
+
+def machine():
+    cpu = "unknown"
+    flags = []
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and cpu == "unknown":
+                    cpu = line.split(":", 1)[1].strip()
+                if line.startswith("flags"):
+                    flags = sorted(x for x in line.split(":", 1)[1].split()
+                                   if x.startswith(("avx512", "amx", "avx2", "avx_vnni")))
+                    break
+    return {"cpu": cpu, "flags": flags, "cores": os.cpu_count(), "python": platform.python_version()}
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for kind, run in results["pretraining"].items():
+        seconds = [r["seconds"] for r in run["history"]]
+        axes[0].plot(seconds, [r["rtd_loss"] for r in run["history"]], label=kind)
+        axes[1].plot(seconds, [r["discriminator_recall"] for r in run["history"]], label=kind)
+    axes[0].set(title="RTD loss", xlabel="training seconds")
+    axes[1].set(title="discriminator recall (replaced)", xlabel="training seconds")
+    tasks = list(results["tasks"])
+    width = 0.8 / (2 * len(results["pretraining"]))
+    i = 0
+    for kind in results["pretraining"]:
+        for init in ("pretrained", "scratch"):
+            means = [results["downstream"][kind][init][t]["mean"] for t in tasks]
+            stds = [results["downstream"][kind][init][t]["std"] for t in tasks]
+            axes[2].bar([j + i * width for j in range(len(tasks))], means, width, yerr=stds,
+                        label=f"{kind} {init}", hatch="" if init == "pretrained" else "//")
+            i += 1
+    axes[2].set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], tasks)
+    axes[2].set(title="dev score (mean ± std over seeds)")
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--pretrain-minutes", type=float, default=12.0)
+    parser.add_argument("--pretrain-batch-size", type=int, default=64)
+    parser.add_argument("--calibration-steps", type=int, default=10)
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--sequence-length", type=int, default=64)
+    parser.add_argument("--finetune-batch-size", type=int, default=32)
+    parser.add_argument("--finetune-learning-rate", type=float, default=5e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--corpus", nargs="*", default=[],
+                        help="extra UTF-8 text files (one sentence per line)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: tiny budget, one seed, 100-label SST-2")
+    parser.add_argument("--output", default=os.path.join(HERE, "results",
+                                                         "pretraining_efficiency.json"))
+    args = parser.parse_args()
+    if args.quick:
+        args.pretrain_minutes, args.seeds, args.calibration_steps = 0.05, 1, 2
+        args.log_every, args.pretrain_batch_size, args.sequence_length = 4, 8, 32
+        TASKS["sst2_100"] = ("sst2", "sst2", 100, 1, "accuracy")
+        args.tasks = "sst2_100"
+    models = args.models.split(",")
+    tasks = args.tasks.split(",")
+    for name in tasks:
+        if name not in TASKS:
+            parser.error(f"--tasks: unknown {name!r}; expected some of {', '.join(TASKS)}")
+
+    import numpy as np
+
+    from convbert_tf.preprocessing import ConvBertTokenizer
+
+    started = time.time()
+    tokenizer = ConvBertTokenizer()
+    results = {"machine": machine(), "args": vars(args), "tasks": tasks,
+               "pretraining": {}, "downstream": {}}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=HERE).stdout.strip()
+        results["commit"] = commit
+    except OSError:
+        pass
+    with tempfile.TemporaryDirectory() as workdir:
+        corpus = os.path.join(workdir, "corpus.txt")
+        results["corpus"] = build_corpus(corpus, args.corpus)
+        print(f"corpus: {results['corpus']}", flush=True)
+        for kind in models:
+            backbone, info = pretrain_model(kind, corpus, workdir, tokenizer, args)
+            results["pretraining"][kind] = info
+            weights = backbone.get_weights()
+            last = info["history"][-1]
+            print(f"[{kind}] pretrained {info['steps']} steps: rtd_loss {last['rtd_loss']}, "
+                  f"recall {last['discriminator_recall']}, precision "
+                  f"{last['discriminator_precision']}, generator accuracy "
+                  f"{last['generator_accuracy']}", flush=True)
+            results["downstream"][kind] = {}
+            for init, init_weights in (("pretrained", weights), ("scratch", None)):
+                scores = {}
+                for task in tasks:
+                    values = [finetune(
+                        lambda k=kind: make_backbone(k, tokenizer.vocabulary_size(),
+                                                     args.sequence_length),
+                        init_weights, task, args.seed + s, tokenizer, args)
+                        for s in range(args.seeds)]
+                    scores[task] = {"mean": round(float(np.mean(values)), 4),
+                                    "std": round(float(np.std(values)), 4),
+                                    "values": [round(v, 4) for v in values]}
+                    print(f"[{kind}] {init:10s} {task:9s} {scores[task]['mean']:.4f} ± "
+                          f"{scores[task]['std']:.4f}", flush=True)
+                scores["average"] = round(float(np.mean([scores[t]["mean"] for t in tasks])), 4)
+                results["downstream"][kind][init] = scores
+            results["seconds"] = round(time.time() - started, 1)
+            os.makedirs(os.path.dirname(args.output), exist_ok=True)
+            with open(args.output, "w") as f:  # after every model: partial results survive
+                json.dump(results, f, indent=1)
+    plot(results, os.path.splitext(args.output)[0] + ".png")
+    print(json.dumps({k: {i: v["average"] for i, v in d.items()}
+                      for k, d in results["downstream"].items()}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
