@@ -81,3 +81,69 @@ def test_cli_reports_bad_corpus_clearly(tmp_path, capsys):
         main(["pretrain", "--corpus", str(empty), "--preset", "conv_bert_small_en"])
     assert exit_info.value.code == 2
     assert "No text files" in capsys.readouterr().err
+
+
+def test_batches_replay_exactly_from_any_start(tokenizer, tmp_path):
+    (tmp_path / "a.txt").write_text("alpha beta gamma delta\necho fox golf\nhotel india\n" * 20)
+    stream = pretraining_dataset(str(tmp_path), tokenizer, sequence_length=8, batch_size=3,
+                                 mask_selection_rate=0.5, seed=4)
+    first = [b for b, _ in zip(stream, range(6))]
+    resumed = pretraining_dataset(str(tmp_path), tokenizer, sequence_length=8, batch_size=3,
+                                  mask_selection_rate=0.5, seed=4, start_batch=4)
+    for (x, y, w), (x2, y2, w2) in zip(first[4:], resumed):
+        for key in x:
+            np.testing.assert_array_equal(x[key], x2[key])
+        np.testing.assert_array_equal(y, y2)
+        np.testing.assert_array_equal(w, w2)
+    # Masks differ from batch to batch (seeded by the batch index), not only by content.
+    assert not np.array_equal(first[0][0]["mask_positions"], first[1][0]["mask_positions"])
+
+
+def test_masking_follows_bert_rates(tokenizer, tmp_path):
+    import tensorflow as tf
+
+    from convbert_tf.training.pretraining_data import mask_tokens
+
+    token_ids = tf.constant(np.tile(np.array([[2] + [5 + i % 10 for i in range(126)] + [3]],
+                                             "int32"), (64, 1)))
+    masked, positions, mask_ids, weights = mask_tokens(
+        token_ids, tf.ones_like(token_ids), tf.constant([1, 2]), vocabulary_size=len(VOCAB),
+        mask_token_id=4, special_token_ids=[0, 1, 2, 3, 4], mask_selection_length=20)
+    assert int(tf.reduce_sum(weights[0])) == 19   # round(0.15 * 126)
+    picked = tf.gather(masked, positions, batch_dims=1).numpy()[weights.numpy() > 0]
+    original = mask_ids.numpy()[weights.numpy() > 0]
+    # 1,216 predictions: 80% [MASK] (std 1.1%), the rest random or kept.
+    assert abs((picked == 4).mean() - 0.8) < 0.05
+    assert ((picked == 4) | (picked == original)).mean() > 0.85
+    unmasked = np.ones(masked.shape, bool)
+    np.put_along_axis(unmasked, positions.numpy(), False, axis=1)
+    unmasked[:, 0] = True  # padded slots point at position 0 ([CLS]), which stays
+    np.testing.assert_array_equal(masked.numpy()[unmasked], token_ids.numpy()[unmasked])
+
+
+def test_bad_files_are_named(tokenizer, tmp_path):
+    binary = tmp_path / "model.txt"
+    binary.write_bytes(b"alpha\x00\x01\x02beta\n")
+    with pytest.raises(ValueError, match=r"model\.txt.*looks binary \(NUL byte at offset 5\)"):
+        find_text_files(str(binary))
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("alpha caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1\.txt.*not UTF-8: invalid byte at offset 9"):
+        find_text_files(str(latin1))
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha beta\n")
+    (folder / "b.txt").write_text("\n\n")
+    with pytest.warns(UserWarning, match="Skipping 1 of 2 corpus file"):
+        assert find_text_files(str(folder)) == [str(folder / "a.txt")]
+
+
+def test_small_corpus_and_unknown_words(tokenizer, tmp_path):
+    small = tmp_path / "small.txt"
+    small.write_text("alpha beta\n")
+    with pytest.raises(ValueError, match=r"packs into only 1 sequence.*fewer than one batch \(4\)"):
+        pretraining_dataset(str(small), tokenizer, sequence_length=8, batch_size=4)
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text("zulu yankee xray alpha\n" * 40)
+    with pytest.warns(UserWarning, match=r"75\.0% of the corpus' word pieces are \[UNK\]"):
+        pretraining_dataset(str(foreign), tokenizer, sequence_length=8, batch_size=2)

@@ -1,28 +1,41 @@
 """`convbert-tf pretrain`: ELECTRA replaced-token-detection pretraining on plain-text files."""
 
+RECIPES = ("small_budget", "released")
+
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "pretrain",
-        help="Pretrain a ConvBERT discriminator with ELECTRA replaced-token detection.",
-        description="Streams one-sentence-per-line text files, packs them into fixed-length "
-        "sequences, masks 15%% and trains generator + discriminator under XLA. Checkpoints "
-        "every epoch (resumable), logs to TensorBoard, and writes the discriminator as a "
-        "preset to OUTPUT_DIR/discriminator_preset.",
+        help="Pretrain a ConvBERT / GroupBERT discriminator with ELECTRA replaced-token "
+        "detection.",
+        description="Streams one-sentence-per-line UTF-8 text files, packs them into "
+        "fixed-length sequences, masks 15 percent of the tokens and trains generator + "
+        "discriminator under XLA. Checkpoints every --checkpoint-every steps (atomic, the last "
+        "--keep-checkpoints kept); rerunning the same command after an interruption resumes "
+        "exactly where the last checkpoint left off. Writes the discriminator as a preset to "
+        "OUTPUT_DIR/discriminator_preset.",
     )
     parser.add_argument("--corpus", required=True,
                         help="a text file, a glob, or a directory of *.txt files")
     parser.add_argument("--preset", required=True,
-                        help="architecture preset (e.g. conv_bert_small_en) or preset directory")
+                        help="architecture preset (e.g. conv_bert_small_en, group_bert_mini_en) "
+                        "or preset directory")
     parser.add_argument("--vocab", default=None, help="WordPiece vocabulary file (default: "
                         "the packaged uncased BERT vocabulary)")
+    parser.add_argument("--recipe", choices=RECIPES, default="small_budget",
+                        help="learning rate, warmup, batch, masking, generator size and RTD "
+                        "weight (docs/pretraining.md); the flags below override single values")
     parser.add_argument("--sequence-length", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--steps", type=int, default=1000, help="total optimizer steps")
-    parser.add_argument("--steps-per-epoch", type=int, default=None,
-                        help="steps between checkpoints (default: min(steps, 1000))")
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
-    parser.add_argument("--warmup-steps", type=int, default=10_000)
+    parser.add_argument("--checkpoint-every", type=int, default=None,
+                        help="steps between checkpoints (default: min(steps, 500); must "
+                        "divide --steps)")
+    parser.add_argument("--keep-checkpoints", type=int, default=3)
+    parser.add_argument("--learning-rate", type=float, default=None, help="peak rate")
+    parser.add_argument("--warmup-fraction", type=float, default=None,
+                        help="share of --steps spent warming up")
+    parser.add_argument("--rtd-weight", type=float, default=None)
     parser.add_argument("--output-dir", default="convbert_pretraining")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-xla", action="store_true", help="disable XLA (debugging)")
@@ -34,63 +47,49 @@ def run(args):
     import os
 
     import keras
+    import keras_hub
 
-    from convbert_tf.models import ConvBertBackbone
+    from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
     from convbert_tf.preprocessing import ConvBertTokenizer
-    from convbert_tf.tasks.electra_pretrainer import (
-        ConvBertElectraPretrainer,
-        pretraining_optimizer,
-    )
-    from convbert_tf.training.pretraining_data import pretraining_dataset
+    from convbert_tf.training.pretraining import pretrain
+    from convbert_tf.training.pretraining_data import find_text_files
 
-    for name in ("sequence_length", "batch_size", "steps"):
+    for name in ("sequence_length", "steps", "keep_checkpoints"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be positive.")
-    keras.utils.set_random_seed(args.seed)
+    every = args.checkpoint_every or min(args.steps, 500)
+    if args.steps % every:
+        raise ValueError(f"--checkpoint-every {every} must divide --steps {args.steps}.")
     tokenizer = ConvBertTokenizer(vocabulary=args.vocab)
-    # Fails early and clearly on a missing / empty corpus, before any model is built.
-    dataset = pretraining_dataset(args.corpus, tokenizer, args.sequence_length, args.batch_size,
-                                  seed=args.seed)
+    find_text_files(args.corpus)  # fails early and clearly, before any model is built
     overrides = {"vocabulary_size": tokenizer.vocabulary_size()}
-    if args.preset in ConvBertBackbone.presets:
-        discriminator = ConvBertBackbone.from_preset(args.preset, load_weights=False, **overrides)
+    keras.utils.set_random_seed(args.seed)
+    named = [cls for cls in (ConvBertBackbone, GroupBertBackbone) if args.preset in cls.presets]
+    if named:
+        discriminator = named[0].from_preset(args.preset, load_weights=False, **overrides)
     else:
-        discriminator = ConvBertBackbone.from_preset(args.preset)
+        # A preset directory: keras-hub picks the class its config names.
+        discriminator = keras_hub.models.Backbone.from_preset(args.preset)
         if discriminator.vocabulary_size != tokenizer.vocabulary_size():
             raise ValueError(f"The preset's vocabulary ({discriminator.vocabulary_size}) and "
                              f"--vocab ({tokenizer.vocabulary_size()}) differ.")
-    if args.sequence_length > discriminator.max_sequence_length:
-        raise ValueError(f"--sequence-length {args.sequence_length} exceeds the model's "
-                         f"{discriminator.max_sequence_length} positions.")
-    pretrainer = ConvBertElectraPretrainer(discriminator, seed=args.seed)
-    pretrainer.compile(
-        optimizer=pretraining_optimizer(args.learning_rate, args.steps, args.warmup_steps),
-        jit_compile=not args.no_xla,
-    )
-    steps_per_epoch = args.steps_per_epoch or min(args.steps, 1000)
-    epochs = -(-args.steps // steps_per_epoch)
-    os.makedirs(args.output_dir, exist_ok=True)
-    callbacks = [
-        # Restores model, optimizer and epoch after an interruption: rerun the same command.
-        keras.callbacks.BackupAndRestore(os.path.join(args.output_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(args.output_dir, "checkpoints", "epoch_{epoch:04d}.weights.h5"),
-            save_weights_only=True),
-        keras.callbacks.CSVLogger(os.path.join(args.output_dir, "history.csv"), append=True),
-        keras.callbacks.TerminateOnNaN(),
-    ]
+    settings = {key: value for key, value in (
+        ("batch_size", args.batch_size), ("learning_rate", args.learning_rate),
+        ("warmup_fraction", args.warmup_fraction), ("rtd_weight", args.rtd_weight),
+    ) if value is not None}
+    callbacks = [keras.callbacks.TerminateOnNaN()]
     if importlib.util.find_spec("tensorboard") is not None:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(args.output_dir, "logs")))
-    else:
-        print("tensorboard is not installed: logging to history.csv only "
-              "(pip install tensorboard for TensorBoard logs).")
-    os.makedirs(os.path.join(args.output_dir, "checkpoints"), exist_ok=True)
-    history = pretrainer.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs,
-                             callbacks=callbacks, verbose=2)
+    pretrainer, history = pretrain(
+        discriminator, args.corpus, args.output_dir, tokenizer, steps=args.steps,
+        sequence_length=args.sequence_length, recipe=args.recipe, checkpoint_every=every,
+        keep_checkpoints=args.keep_checkpoints, seed=args.seed, jit_compile=not args.no_xla,
+        callbacks=callbacks, **settings,
+    )
     preset_dir = os.path.join(args.output_dir, "discriminator_preset")
     pretrainer.discriminator.save_to_preset(preset_dir)
     tokenizer.save_to_preset(preset_dir)
-    last = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-    print(f"final metrics: {last}")
+    if history:
+        print(f"final metrics (step {history[-1]['step']}): {history[-1]}")
     print(f"discriminator preset written to {preset_dir}")
     return 0
