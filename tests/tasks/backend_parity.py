@@ -27,11 +27,12 @@ def _raw_examples(spec, preprocessor):
     for the two whose preprocessing is not a per-batch `tf.data` map (QA windows, words)."""
     raw = spec["raw"]
     if spec["name"] == "question_answerer":
-        return preprocessor((raw["questions"], raw["contexts"]), raw["answers"])
+        x, y = preprocessor((raw["questions"], raw["contexts"]), raw["answers"])
+        return {"x": x, "y": y}
     if spec["name"] == "token_classifier":
         x, y, weight = preprocessor(raw["words"], raw["labels"])
-        return x, y, weight
-    return raw["x"], raw.get("y")
+        return {"x": x, "y": y, "sample_weight": weight}
+    return {"x": raw["x"], "y": raw.get("y")}
 
 
 def run_task(spec, directory, raw_round=True, jit_compile=True):
@@ -69,10 +70,10 @@ def run_task(spec, directory, raw_round=True, jit_compile=True):
     examples = _raw_examples(spec, preprocessor)
     if spec["name"] in ("question_answerer", "token_classifier"):
         task.preprocessor = None
-    raw_history = task.fit(*examples, batch_size=2, epochs=1, verbose=0)
+    raw_history = task.fit(**examples, batch_size=2, epochs=1, verbose=0)
     results["raw/loss"] = np.asarray(raw_history.history["loss"])
-    task.evaluate(*examples, batch_size=2, verbose=0)
-    prediction = task.predict(examples[0], batch_size=2, verbose=0)
+    task.evaluate(**examples, batch_size=2, verbose=0)
+    prediction = task.predict(examples["x"], batch_size=2, verbose=0)
     first = prediction if not isinstance(prediction, dict) else next(iter(prediction.values()))
     results["raw/prediction_finite"] = np.asarray(np.all(np.isfinite(first)))
     results["raw/jit_compile"] = np.asarray(bool(task.jit_compile))
