@@ -127,3 +127,21 @@ def test_pretrain_argument_errors(corpus, tmp_path):
         pretrain(disc, corpus, tmp_path, tokenizer, learnin_rate=1e-3)
     with pytest.raises(ValueError, match="exceeds the model's 16 positions"):
         pretrain(disc, corpus, tmp_path, tokenizer, sequence_length=64)
+
+
+def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
+    # Measured (this corpus, seed 0, step 120): RTD recall 0.157 at precision 1.0, generator
+    # accuracy 0.239; before the recipe's changes recall stayed 0 and the generator at the
+    # unigram level. Bounds at about a third of the measurement.
+    tokenizer = ConvBertTokenizer()
+    keras.utils.set_random_seed(0)
+    disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=2,
+                            num_heads=2, hidden_dim=64, intermediate_dim=128,
+                            max_sequence_length=16)
+    _, history = pretrain(disc, corpus, tmp_path, tokenizer, steps=120, checkpoint_every=40,
+                          sequence_length=16, batch_size=16, seed=0, verbose=0)
+    last = history[-1]
+    assert last["step"] == 120
+    assert last["discriminator_recall"] > 0.05
+    assert last["discriminator_precision"] > 0.5
+    assert last["generator_accuracy"] > 0.08
