@@ -28,8 +28,6 @@ FLOORS = {
 # Arrows of other work streams that still run back up, with their owner: the test fails when
 # one disappears, so the list only shrinks.
 PENDING = {
-    # the lead's pretrainer: `from convbert_tf.optimizers.schedules import WarmupLinearDecay`.
-    ("tasks/electra_pretrainer.py", "training"),
     # issue 12 (hf:// presets): `PresetBackbone.from_preset` calls into checkpoints.hf_hub.
     ("models/preset_backbone.py", "checkpoints"),
 }

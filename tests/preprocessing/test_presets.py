@@ -1,5 +1,6 @@
 """Tokenizer and preprocessors load from a keras-hub preset directory written with a backbone."""
 
+import keras_hub
 import numpy as np
 import pytest
 
@@ -8,6 +9,7 @@ from convbert_tf.preprocessing import (
     ConvBertMaskedLMPreprocessor,
     ConvBertTextClassifierPreprocessor,
     ConvBertTokenizer,
+    GroupBertTokenizer,
 )
 
 
@@ -30,8 +32,16 @@ def test_preprocessors_from_preset(preset_dir):
     assert x["token_ids"].shape == (1, 8)
 
 
-def test_preset_of_another_backbone_is_refused(tmp_path):
+def test_groupbert_preset_resolves_the_groupbert_tokenizer(tmp_path):
+    # GroupBERT is first-class (issue 13): keras-hub picks the subclass for its backbone.
     GroupBertBackbone(vocabulary_size=30522, num_layers=1, num_heads=2, hidden_dim=32,
                       intermediate_dim=64).save_to_preset(str(tmp_path))
-    with pytest.raises(ValueError, match="GroupBertBackbone"):
+    GroupBertTokenizer().save_to_preset(str(tmp_path))
+    assert type(ConvBertTokenizer.from_preset(str(tmp_path))) is GroupBertTokenizer
+
+
+def test_preset_of_another_backbone_is_refused(tmp_path):
+    keras_hub.models.BertBackbone(vocabulary_size=16, num_layers=1, num_heads=1, hidden_dim=4,
+                                  intermediate_dim=8).save_to_preset(str(tmp_path))
+    with pytest.raises(ValueError, match="BertBackbone"):
         ConvBertTokenizer.from_preset(str(tmp_path))
