@@ -6,6 +6,7 @@ import pytest
 from convbert_tf.preprocessing import ConvBertTokenizer
 from convbert_tf.training.pretraining_data import (
     find_text_files,
+    full_sentences,
     packed_sequences,
     pretraining_dataset,
 )
@@ -147,3 +148,8 @@ def test_small_corpus_and_unknown_words(tokenizer, tmp_path):
     foreign.write_text("zulu yankee xray alpha\n" * 40)
     with pytest.warns(UserWarning, match=r"75\.0% of the corpus' word pieces are \[UNK\]"):
         pretraining_dataset(str(foreign), tokenizer, sequence_length=8, batch_size=2)
+
+
+def test_full_sentences_drop_sst2_phrases():
+    lines = ["a gripping , funny film", "funny film", "gripping", "dull", "a dull story"]
+    assert sorted(full_sentences(lines)) == ["a dull story", "a gripping , funny film"]

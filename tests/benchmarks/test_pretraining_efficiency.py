@@ -1,0 +1,31 @@
+"""`bench/pretraining_efficiency.py --quick` end to end (pipeline smoke; it measures nothing)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.mark.subprocess
+def test_quick_run_writes_results_and_chart(tmp_path):
+    output = tmp_path / "pretraining_efficiency.json"
+    run = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "bench", "pretraining_efficiency.py"),
+         "--quick", "--output", str(output)],
+        env={**os.environ, "PYTHONPATH": REPO_ROOT}, capture_output=True, text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert set(report["pretraining"]) == {"convbert", "bert", "groupbert"}
+    assert report["corpus"]["sst2_train_full_sentences"]["lines"] == 6884
+    for kind in report["pretraining"]:
+        assert report["pretraining"][kind]["history"][-1]["step"] == 4
+        for init in ("pretrained", "scratch"):
+            assert 0.0 <= report["downstream"][kind][init]["sst2_100"]["mean"] <= 1.0
+    assert (tmp_path / "pretraining_efficiency.png").stat().st_size > 10_000
+    assert report["machine"]["cores"] >= 1
