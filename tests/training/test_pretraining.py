@@ -138,10 +138,27 @@ def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
     disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=2,
                             num_heads=2, hidden_dim=64, intermediate_dim=128,
                             max_sequence_length=16)
-    _, history = pretrain(disc, corpus, tmp_path, tokenizer, steps=120, checkpoint_every=40,
-                          sequence_length=16, batch_size=16, seed=0, verbose=0)
+    pretrainer, history = pretrain(disc, corpus, tmp_path / "run", tokenizer, steps=120,
+                                   checkpoint_every=40, sequence_length=16, batch_size=16,
+                                   seed=0, verbose=0)
     last = history[-1]
     assert last["step"] == 120
     assert last["discriminator_recall"] > 0.05
     assert last["discriminator_precision"] > 0.5
     assert last["generator_accuracy"] > 0.08
+
+    # The discriminator flows on unchanged: preset -> classifier on raw strings.
+    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+    from convbert_tf.tasks import ConvBertTextClassifier
+
+    preset = str(tmp_path / "preset")
+    pretrainer.discriminator.save_to_preset(preset)
+    tokenizer.save_to_preset(preset)
+    preprocessor = ConvBertTextClassifierPreprocessor(ConvBertTokenizer.from_preset(preset),
+                                                      sequence_length=16)
+    classifier = ConvBertTextClassifier(ConvBertBackbone.from_preset(preset), num_classes=2,
+                                        preprocessor=preprocessor)
+    np.testing.assert_array_equal(classifier.backbone.get_weights()[0],
+                                  pretrainer.discriminator.get_weights()[0])
+    classifier.fit(SENTENCES, [1, 0, 1, 0, 1, 1], batch_size=6, epochs=1, verbose=0)
+    assert classifier.predict(SENTENCES[:2], verbose=0).shape == (2, 2)
