@@ -152,7 +152,7 @@ def pretrain_model(kind, corpus, workdir, tokenizer, args):
     pretrainer, history = run(steps, block, os.path.join(workdir, kind))
     return pretrainer.backbone, {"seconds_per_step_calibrated": round(seconds_per_step, 4)
                                  if seconds_per_step == seconds_per_step else None,
-                                 "steps": steps, "history": history}
+                                 "steps": steps, "final": history[-1], "history": history}
 
 
 def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
