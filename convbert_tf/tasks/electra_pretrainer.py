@@ -36,9 +36,9 @@ def generator_config(discriminator, fraction="auto", min_hidden_dim=64):
 
     The generator keeps at least `min_hidden_dim` channels (never more than the
     discriminator; the released sizes are unaffected): measured on a 128-wide, 4-head
-    discriminator, the 1/4 generator
-    (one 32-wide head) never got past unigram predictions in 400 steps, even with no RTD loss,
-    while a 64-wide one did (docs/pretraining.md, "What limited learning").
+    discriminator, the 1/4 generator (one 32-wide head) never got past unigram predictions in
+    400 steps, even with no RTD loss, while a 64-wide one did (docs/pretraining.md, "What
+    limited learning").
 
     Args:
         discriminator: a `ConvBertBackbone` or `GroupBertBackbone`.
