@@ -170,7 +170,7 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
     task = get_task(glue_name)
     train = read_tsv(task, os.path.join(DATA, folder, "train.tsv"))
     dev_file = "dev_out_of_domain.tsv" if glue_name == "cola" else "dev.tsv"
-    dev = read_tsv(task, os.path.join(DATA, folder, dev_file))
+    dev = read_tsv(task, os.path.join(DATA, folder, dev_file), max_examples=args.dev_limit)
     order = np.random.default_rng(seed).permutation(len(train))[:limit]
     texts = tuple(list(np.asarray(t, dtype=object)[order]) for t in train.texts)
     labels = train.labels[order]
@@ -264,6 +264,8 @@ def main():
     parser.add_argument("--finetune-batch-size", type=int, default=32)
     parser.add_argument("--finetune-learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dev-limit", type=int, default=None,
+                        help="score on the first N dev examples only (smoke tests)")
     parser.add_argument("--corpus", nargs="*", default=[],
                         help="extra UTF-8 text files (one sentence per line)")
     parser.add_argument("--quick", action="store_true",
@@ -275,6 +277,7 @@ def main():
     if args.quick:
         args.pretrain_minutes, args.seeds, args.calibration_steps = 0.05, 1, 2
         args.log_every, args.pretrain_batch_size, args.sequence_length = 4, 8, 32
+        args.dev_limit = 64
         TASKS["sst2_100"] = ("sst2", "sst2", 100, 1, "accuracy")
         args.tasks = "sst2_100"
     models = args.models.split(",")

@@ -89,10 +89,10 @@ def test_batches_are_a_function_of_the_global_step():
 @pytest.mark.slow
 def test_runner_killed_at_a_random_step_resumes_exactly(tmp_path):
     write_sst2(str(tmp_path / "glue"))
-    # A random step (printed, so that a failure can be replayed). Backups are every 2 steps and
-    # the kill comes before step `kill_step`'s own backup, so the resumed run redoes 1 or 2
-    # steps, often from mid-epoch.
-    kill_step = int(np.random.default_rng().integers(2, EPOCHS * STEPS_PER_EPOCH))
+    # A random step >= 3 (printed, so that a failure can be replayed; killed at 2, no backup
+    # exists yet). Backups are every 2 steps and the kill comes before step `kill_step`'s own
+    # backup, so the resumed run redoes 1 or 2 steps, often from mid-epoch.
+    kill_step = int(np.random.default_rng().integers(3, EPOCHS * STEPS_PER_EPOCH))
     print(f"kill at step {kill_step}")
     # The uninterrupted reference runs alongside the run that gets killed.
     with open(tmp_path / "full.log", "w") as log:
