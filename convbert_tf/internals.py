@@ -1,7 +1,7 @@
 """The only module that touches Keras / TensorFlow internals, each behind a version check.
 
 Everything else in `convbert_tf` uses public APIs (`tests/test_public_apis_only.py` fails on
-any `keras.src` import or framework-private attribute outside this file). What is here has no
+any import of Keras' private source package or framework-private attribute outside this file). What is here has no
 public equivalent:
 
 * `MultiWorkerSymbolicBuild`: Keras' TensorFlow trainer builds the metrics before `fit` from
@@ -76,7 +76,7 @@ class MultiWorkerSymbolicBuild:
 def keras_trainer_internals():
     """The private Keras trainer methods `MultiWorkerSymbolicBuild` relies on, with their
     parameter names (the test compares them with what this module was written against)."""
-    # `keras.Model` is the TensorFlow trainer on this backend: no `keras.src` import needed.
+    # `keras.Model` is the TensorFlow trainer on this backend: no import from Keras' private source package.
     return {
         name: list(inspect.signature(getattr(keras.Model, name)).parameters)
         for name in ("_maybe_symbolic_build", "_symbolic_build")
