@@ -206,18 +206,12 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
 
 
 def machine():
-    cpu = "unknown"
-    flags = []
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and cpu == "unknown":
-                    cpu = line.split(":", 1)[1].strip()
-                if line.startswith("flags"):
-                    flags = sorted(x for x in line.split(":", 1)[1].split()
-                                   if x.startswith(("avx512", "amx", "avx2", "avx_vnni")))
-                    break
-    return {"cpu": cpu, "flags": flags, "cores": os.cpu_count(), "python": platform.python_version()}
+    # One CPU description for every benchmark (bench/serving_common.py), in this file's keys.
+    from serving_common import cpu_info
+
+    info = cpu_info()
+    return {"cpu": info["cpu_model"], "flags": info["cpu_flags"], "cores": os.cpu_count(),
+            "python": platform.python_version()}
 
 
 def plot(results, path):
