@@ -7,9 +7,15 @@ Public names are resolved lazily (PEP 562), so `import convbert_tf` and `convber
 do not pay for importing TensorFlow until a model, layer or tokenizer is used. Saved `.keras`
 files still load with only `import convbert_tf`: Keras imports the module recorded in each
 object's config, which registers the class.
+
+This module is also the composition root: it registers the checkpoint loaders that models /
+preprocessing / tasks call for `hf://` handles and checkpoint files (`convbert_tf.loaders`),
+importing `convbert_tf.checkpoints` only when one is used.
 """
 
 import importlib
+
+from convbert_tf import loaders as _loaders
 
 __version__ = "0.1.0"
 
@@ -18,6 +24,7 @@ _EXPORTS = {
     # backbones
     "ConvBertBackbone": "convbert_tf.models",
     "GroupBertBackbone": "convbert_tf.models",
+    "load_backbone": "convbert_tf.models",
     # preprocessing
     "ConvBertTokenizer": "convbert_tf.preprocessing",
     "ConvBertTextClassifierPreprocessor": "convbert_tf.preprocessing",
@@ -56,6 +63,19 @@ _EXPORTS = {
 }
 
 __all__ = sorted([*_EXPORTS, "__version__", "layers"])
+
+
+def _hf_preset(handle, expected_class=None):
+    hf_hub = importlib.import_module("convbert_tf.checkpoints.hf_hub")
+    return hf_hub.hf_preset(handle, expected_class=expected_class)
+
+
+def _load_checkpoint(path, dtype=None):
+    return importlib.import_module("convbert_tf.checkpoints").load_checkpoint(path, dtype=dtype)
+
+
+_loaders.register_loader("hf_preset", _hf_preset)
+_loaders.register_loader("checkpoint", _load_checkpoint)
 
 
 def __getattr__(name):

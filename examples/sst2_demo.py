@@ -5,7 +5,7 @@ From scratch by default (no pretrained weights can be downloaded here), a small 
 of which 3.9M are the word-piece table) on all 67,349 SST-2 training sentences, padded to 64
 word pieces (every dev sentence fits: the longest is 55), trained with the recipe's AdamW
 (linear warmup over 10% of the steps then linear decay, weight decay 0.01) under XLA. Pass
-`--checkpoint DIR` (a Hugging Face ConvBERT directory or a preset directory) to fine-tune
+`--checkpoint SRC` (anything `convbert_tf.load_backbone` accepts) to fine-tune
 released weights instead, with layer-wise learning-rate decay 0.8 as in the paper.
 
 Then: accuracy on the 872 dev sentences, a SavedModel (raw text in, logits out, tokenisation
@@ -34,10 +34,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from convbert_tf.models import ConvBertBackbone  # noqa: E402
+from convbert_tf.models import ConvBertBackbone, load_backbone  # noqa: E402
 from convbert_tf.tasks import ConvBertTextClassifier  # noqa: E402
 from convbert_tf.training import fine_tuning_optimizer  # noqa: E402
-from convbert_tf.training.glue import load_backbone, make_preprocessor  # noqa: E402
+from convbert_tf.training.glue import make_preprocessor  # noqa: E402
 from convbert_tf.training.glue_data import load_glue  # noqa: E402
 
 EXAMPLES = [
@@ -51,7 +51,9 @@ EXAMPLES = [
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=os.path.join(REPO_ROOT, "examples", "data"))
-    parser.add_argument("--checkpoint", help="HF ConvBERT dir or preset dir to start from")
+    parser.add_argument("--checkpoint", help="what to start from: anything "
+                        "convbert_tf.load_backbone accepts (HF / TF1 checkpoint, preset dir, "
+                        "hf:// handle)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=64)
@@ -96,7 +98,7 @@ def write_results(path, args, classifier, train, dev, results, train_time, wall_
 def build_classifier(args):
     """The classifier: from scratch (small ConvBERT) or on `--checkpoint`'s backbone."""
     if args.checkpoint:
-        backbone = load_backbone(args.checkpoint)
+        backbone = load_backbone(args.checkpoint, argument="--checkpoint")
     else:
         backbone = ConvBertBackbone(
             vocabulary_size=30522, num_layers=args.num_layers, num_heads=4,

@@ -123,6 +123,27 @@ def hf_model_type(handle, cache_dir=None):
     return check_model_type(read_json(config_path), source=f"{handle} config.json")
 
 
+def check_backbone_class(handle, expected_class, cache_dir=None):
+    """Refuses `hf://ORG/NAME` (reading only its config.json) when the backbone class its
+    model type needs is neither `expected_class` nor one of its subclasses, so a
+    `ConvBertBackbone.from_preset` of a GroupBERT fails before any weights are fetched."""
+    model_type = hf_model_type(handle, cache_dir)
+    wanted = BACKBONE_FOR_MODEL_TYPE[model_type]
+    related = {klass.__name__ for klass in expected_class.__mro__}
+    related.update(sub.__name__ for sub in _all_subclasses(expected_class))
+    if wanted not in related:
+        raise ValueError(
+            f"{handle} holds a {model_type!r} model; load it with {wanted}.from_preset, not "
+            f"{expected_class.__name__}.from_preset."
+        )
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
 def download_hf_checkpoint(handle, cache_dir=None):
     """Fetches what a conversion needs of `hf://ORG/NAME` into the Hugging Face cache.
 
@@ -179,7 +200,7 @@ def converted_presets_dir():
     return os.path.join(root, "presets")
 
 
-def hf_preset(handle, cache_dir=None):
+def hf_preset(handle, cache_dir=None, expected_class=None):
     """A keras-hub preset directory holding the converted `hf://` checkpoint.
 
     The first call downloads (or reads from the cache) and converts; later calls for the same
@@ -188,6 +209,8 @@ def hf_preset(handle, cache_dir=None):
     Args:
         handle: `"hf://ORG/NAME"`.
         cache_dir: Hugging Face cache directory; None: huggingface_hub's.
+        expected_class: a backbone class; the repository is refused (`check_backbone_class`)
+            before anything but its config.json is fetched when it needs another one.
 
     Returns:
         A local preset directory (config.json, model.weights.h5, tokenizer.json and the
@@ -199,6 +222,8 @@ def hf_preset(handle, cache_dir=None):
     """
     from convbert_tf.checkpoints.preset_conversion import convert_checkpoint
 
+    if expected_class is not None:
+        check_backbone_class(handle, expected_class, cache_dir)
     snapshot = download_hf_checkpoint(handle, cache_dir=cache_dir)
     revision = os.path.basename(os.path.normpath(snapshot))
     target = os.path.join(converted_presets_dir(),

@@ -3,6 +3,10 @@
 import keras
 from keras_hub.models import Backbone
 
+from convbert_tf.loaders import get_loader
+
+HF_SCHEME = "hf://"
+
 
 class _ClassProperty:
     def __init__(self, getter):
@@ -25,7 +29,8 @@ class PresetBackbone(Backbone):
 
     `from_preset(name)` accepts a built-in architecture name (`cls.presets`) with
     `load_weights=False`, a Hugging Face handle `hf://ORG/NAME` of a released checkpoint
-    (converted on the fly, see `convbert_tf.checkpoints.hf_hub`), and anything keras-hub
+    (converted on the fly by `convbert_tf.checkpoints.hf_hub`, reached through
+    `convbert_tf.loaders`), and anything keras-hub
     accepts (a preset directory written by `save_to_preset` or `convbert-tf convert`).
     """
 
@@ -61,37 +66,18 @@ class PresetBackbone(Backbone):
                     "and pass the resulting directory."
                 )
             return cls(**{**cls.architecture_presets[preset]["config"], **kwargs})
-        if isinstance(preset, str) and preset.startswith("hf://"):
-            from convbert_tf.checkpoints.hf_hub import BACKBONE_FOR_MODEL_TYPE, hf_model_type
-
-            # Refuse the wrong class before fetching and converting the weights.
-            model_type = hf_model_type(preset)
-            wanted = BACKBONE_FOR_MODEL_TYPE[model_type]
-            if wanted not in {klass.__name__ for klass in cls.__mro__} and not any(
-                    wanted == sub.__name__ for sub in _all_subclasses(cls)):
-                raise ValueError(
-                    f"{preset} holds a {model_type!r} model; load it with "
-                    f"{wanted}.from_preset, not {cls.__name__}.from_preset."
-                )
-        return super().from_preset(resolve_hf_preset(preset), load_weights=load_weights,
-                                   **kwargs)
-
-
-def _all_subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_subclasses(sub)
+        if isinstance(preset, str) and preset.startswith(HF_SCHEME):
+            # The class is checked before the weights are fetched and converted.
+            preset = get_loader("hf_preset")(preset, expected_class=cls)
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
 
 
 def resolve_hf_preset(preset):
     """`hf://ORG/NAME` -> a local keras-hub preset directory (converted once, then cached);
     any other preset unchanged. For `from_preset` of backbones, tokenizers, preprocessors
     and tasks."""
-    if isinstance(preset, str) and preset.startswith("hf://"):
-        # Lazy: the checkpoint converters build models, so they import this module.
-        from convbert_tf.checkpoints.hf_hub import hf_preset
-
-        return hf_preset(preset)
+    if isinstance(preset, str) and preset.startswith(HF_SCHEME):
+        return get_loader("hf_preset")(preset)
     return preset
 
 

@@ -75,40 +75,18 @@ def make_metrics(task):
     return [factories[name]() for name in task.metrics if name in factories]
 
 
-def load_backbone(checkpoint=None, preset=None, dtype=None):
-    """A backbone from `--checkpoint` (HF / TF1 checkpoint or a keras-hub preset directory) or
-    an architecture preset name (random weights). Imports the loaders only when needed."""
-    from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
-
-    if checkpoint:
-        if not os.path.exists(checkpoint):
-            raise FileNotFoundError(f"--checkpoint {checkpoint!r} does not exist.")
-        if os.path.isfile(os.path.join(checkpoint, "metadata.json")):
-            with open(os.path.join(checkpoint, "config.json")) as handle:
-                class_name = json.load(handle).get("class_name", "")
-            cls = GroupBertBackbone if "GroupBert" in class_name else ConvBertBackbone
-            return cls.from_preset(checkpoint, dtype=dtype)
-        from convbert_tf.checkpoints import load_checkpoint
-
-        return load_checkpoint(checkpoint, dtype=dtype)
-    for cls in (ConvBertBackbone, GroupBertBackbone):
-        if preset in cls.presets:
-            return cls.from_preset(preset, load_weights=False, dtype=dtype)
-    names = sorted([*ConvBertBackbone.presets, *GroupBertBackbone.presets])
-    raise ValueError(f"Unknown --preset {preset!r}; expected one of {', '.join(names)}.")
-
-
 def make_preprocessor(checkpoint, sequence_length):
-    """The classifier preprocessor, with the checkpoint's `vocab.txt` when it ships one."""
+    """The classifier preprocessor, with the checkpoint's `vocab.txt` (HF / TF1 directories)
+    or tokenizer (preset directories with a `tokenizer.json`) when it ships one."""
     from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor, ConvBertTokenizer
 
-    vocabulary = None
-    if checkpoint:
-        candidate = os.path.join(checkpoint, "vocab.txt")
-        vocabulary = candidate if os.path.isfile(candidate) else None
-    return ConvBertTextClassifierPreprocessor(
-        ConvBertTokenizer(vocabulary=vocabulary), sequence_length=sequence_length
-    )
+    tokenizer = None
+    if checkpoint and os.path.isfile(os.path.join(checkpoint, "vocab.txt")):
+        tokenizer = ConvBertTokenizer(vocabulary=os.path.join(checkpoint, "vocab.txt"))
+    elif checkpoint and os.path.isfile(os.path.join(checkpoint, "tokenizer.json")):
+        tokenizer = ConvBertTokenizer.from_preset(checkpoint)
+    return ConvBertTextClassifierPreprocessor(tokenizer or ConvBertTokenizer(),
+                                              sequence_length=sequence_length)
 
 
 def build_task(task, backbone, preprocessor, dropout=0.1):
@@ -150,8 +128,10 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
     Args:
         task: GLUE task name (`sst2`, `cola`, `mrpc`, `stsb`, `qqp`, `mnli`, `qnli`, `rte`,
             `wnli`).
-        preset: architecture preset (random weights) unless `checkpoint` is given.
-        checkpoint: HF / TF1 checkpoint or preset directory with weights.
+        preset: architecture preset (random weights) unless `checkpoint` is given; any form
+            `convbert_tf.models.load_backbone` accepts.
+        checkpoint: what to start from: a HF / TF1 checkpoint, a preset directory, an
+            `hf://` / `kaggle://` handle (`convbert_tf.models.load_backbone`).
         data_dir: GLUE-format TSV root (`<data_dir>/SST-2/train.tsv`...); None: TFDS.
         tfds_data_dir: TFDS data dir holding a prepared `glue/<task>`.
         epochs: default 3 (10 for RTE and STS-B).
@@ -193,7 +173,11 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
     steps_per_epoch = len(train) // batch_size
 
     with strategy.scope():
-        backbone = backbone or load_backbone(checkpoint, preset, dtype=dtype)
+        if backbone is None:
+            from convbert_tf.models import load_backbone
+
+            backbone = load_backbone(checkpoint or preset, dtype=dtype,
+                                     argument="--checkpoint" if checkpoint else "--preset")
         preprocessor = make_preprocessor(checkpoint, sequence_length)
         model = build_task(task, backbone, preprocessor)
         if learning_rate is None:

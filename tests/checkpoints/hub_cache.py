@@ -61,3 +61,19 @@ def build_hub_cache(cache):
     add_repo(cache, "someone/config-only", {
         "config.json": os.path.join(small, "config.json")})
     return cache
+
+
+def use_offline_hub(tmp_path, monkeypatch):
+    """Points huggingface_hub (offline) at a fresh `build_hub_cache` under `tmp_path` and
+    conversions at `tmp_path/converted`; returns the cache directory. For `hub` fixtures."""
+    from huggingface_hub import constants
+
+    cache = build_hub_cache(str(tmp_path / "hub"))
+    # huggingface_hub reads these at import time: patch its constants, and the environment
+    # for anything started later.
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", cache)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", cache)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("CONVBERT_TF_CACHE", str(tmp_path / "converted"))
+    return cache

@@ -9,7 +9,7 @@ from huggingface_hub import constants
 from convbert_tf.checkpoints import load_hf_checkpoint
 from convbert_tf.checkpoints.hf_hub import HubCheckpointError, download_hf_checkpoint, hf_preset
 from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
-from tests.checkpoints.hub_cache import build_hub_cache
+from tests.checkpoints.hub_cache import use_offline_hub
 from tests.checkpoints.parity import DATA_DIR, assert_parity
 from tests.conftest import backbone_batch
 
@@ -17,15 +17,7 @@ from tests.conftest import backbone_batch
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
     """An offline hub cache with the test repositories; conversions go to tmp too."""
-    cache = build_hub_cache(str(tmp_path / "hub"))
-    # huggingface_hub reads these at import time: patch its constants, and the environment
-    # for anything started later.
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", cache)
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_CACHE", cache)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("CONVBERT_TF_CACHE", str(tmp_path / "converted"))
-    return cache
+    return use_offline_hub(tmp_path, monkeypatch)
 
 
 def test_convbert_backbone_from_hf_handle_bin(hub):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from convbert_tf.cli import main
-from convbert_tf.models import ConvBertBackbone
-from convbert_tf.training.glue import default_learning_rate, load_backbone, run_glue
+from convbert_tf.models import ConvBertBackbone, load_backbone
+from convbert_tf.training.glue import default_learning_rate, run_glue
 
 
 def write_stsb(root, n_train=16, n_dev=6):
@@ -78,10 +78,20 @@ def test_default_learning_rate_follows_the_checkpoints_size(tmp_path):
                                   intermediate_dim=32, embedding_dim=16, conv_kernel_size=3,
                                   max_sequence_length=16)
     base_width.save_to_preset(str(tmp_path / "conv-bert-base"))
-    loaded = load_backbone(checkpoint=str(tmp_path / "conv-bert-base"),
-                           preset="conv_bert_small_en")
+    loaded = load_backbone(str(tmp_path / "conv-bert-base"))
     rate, reason = default_learning_rate(loaded)
     assert rate == 1e-4 and "hidden_dim 768" in reason
     small = ConvBertBackbone(vocabulary_size=64, num_layers=1, num_heads=2, hidden_dim=256,
                              intermediate_dim=32, conv_kernel_size=3, max_sequence_length=16)
     assert default_learning_rate(small)[0] == 3e-4
+
+
+@pytest.mark.parametrize("flag, value", [("--checkpoint", "{tmp}/nowhere"),
+                                         ("--preset", "conv_bert_huge_en")])
+def test_cli_names_the_backbone_flag_and_the_accepted_forms(tmp_path, capsys, flag, value):
+    write_stsb(str(tmp_path))
+    with pytest.raises(SystemExit):
+        main(["finetune", "--task", "stsb", "--data-dir", str(tmp_path), "--batch-size", "4",
+              "--output-dir", str(tmp_path / "out"), flag, value.replace("{tmp}", str(tmp_path))])
+    err = capsys.readouterr().err
+    assert f"`{flag}`" in err and "Accepted forms" in err and "hf://ORG/NAME" in err

@@ -14,8 +14,10 @@ def register(subparsers):
     )
     parser.add_argument("--task", required=True, type=str.lower, choices=TASKS)
     parser.add_argument("--preset", default="conv_bert_small_en",
-                        help="architecture preset (random weights unless --checkpoint)")
-    parser.add_argument("--checkpoint", help="HF / TF1 ConvBERT checkpoint or preset directory")
+                        help="architecture preset (random weights) unless --checkpoint")
+    parser.add_argument("--checkpoint",
+                        help="what to start from: a HF / TF1 checkpoint, a preset directory or "
+                        "an hf:// / kaggle:// handle (convbert_tf.load_backbone)")
     parser.add_argument("--data-dir", help="GLUE root with <TASK>/train.tsv and dev files")
     parser.add_argument("--tfds-data-dir", help="tensorflow-datasets data dir (without --data-dir)")
     parser.add_argument("--epochs", type=int, help="default 3 (10 for rte and stsb)")

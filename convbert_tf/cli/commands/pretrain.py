@@ -18,8 +18,9 @@ def register(subparsers):
     parser.add_argument("--corpus", required=True,
                         help="a text file, a glob, or a directory of *.txt files")
     parser.add_argument("--preset", required=True,
-                        help="architecture preset (e.g. conv_bert_small_en, group_bert_mini_en) "
-                        "or preset directory")
+                        help="architecture preset (e.g. conv_bert_small_en, group_bert_mini_en), "
+                        "or any other backbone source convbert_tf.load_backbone accepts "
+                        "(preset directory, hf:// handle, HF / TF1 checkpoint)")
     parser.add_argument("--vocab", default=None, help="WordPiece vocabulary file (default: "
                         "the packaged uncased BERT vocabulary)")
     parser.add_argument("--recipe", choices=RECIPES, default="small_budget",
@@ -47,9 +48,8 @@ def run(args):
     import os
 
     import keras
-    import keras_hub
 
-    from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
+    from convbert_tf.models import ConvBertBackbone, GroupBertBackbone, load_backbone
     from convbert_tf.preprocessing import ConvBertTokenizer
     from convbert_tf.training.pretraining import pretrain
     from convbert_tf.training.pretraining_data import find_text_files
@@ -64,12 +64,10 @@ def run(args):
     find_text_files(args.corpus)  # fails early and clearly, before any model is built
     overrides = {"vocabulary_size": tokenizer.vocabulary_size()}
     keras.utils.set_random_seed(args.seed)
-    named = [cls for cls in (ConvBertBackbone, GroupBertBackbone) if args.preset in cls.presets]
-    if named:
-        discriminator = named[0].from_preset(args.preset, load_weights=False, **overrides)
+    if args.preset in {*ConvBertBackbone.presets, *GroupBertBackbone.presets}:
+        discriminator = load_backbone(args.preset, argument="--preset", **overrides)
     else:
-        # A preset directory: keras-hub picks the class its config names.
-        discriminator = keras_hub.models.Backbone.from_preset(args.preset)
+        discriminator = load_backbone(args.preset, argument="--preset")
         if discriminator.vocabulary_size != tokenizer.vocabulary_size():
             raise ValueError(f"The preset's vocabulary ({discriminator.vocabulary_size}) and "
                              f"--vocab ({tokenizer.vocabulary_size()}) differ.")
