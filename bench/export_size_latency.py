@@ -27,10 +27,12 @@ SST2 = os.path.join(REPO, "examples", "data", "sst2")
 
 
 def read_tsv(name, limit=None):
-    with open(os.path.join(SST2, name), encoding="utf-8") as f:
-        rows = [line.rstrip("\n").split("\t") for line in f][1:]
-    rows = rows[:limit] if limit else rows
-    return [r[0].strip() for r in rows], np.array([int(r[1]) for r in rows])
+    """`(texts, labels)` of the bundled SST-2 file `name`, read by the GLUE runner's reader."""
+    from convbert_tf.training.glue_data import get_task
+    from convbert_tf.training.glue_data import read_tsv as read_glue_tsv
+
+    split = read_glue_tsv(get_task("sst2"), os.path.join(SST2, name), max_examples=limit)
+    return split.features, split.labels
 
 
 def quick_model(args):

@@ -10,7 +10,6 @@ Writes bench/results/tokenizer_throughput.json.
 """
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -23,13 +22,13 @@ sys.path.insert(0, REPO)
 
 
 def read_sentences(data_dir):
+    from convbert_tf.training.glue_data import get_task, read_tsv
+
     texts = []
     for name in ("train.tsv", "dev.tsv"):
         path = os.path.join(data_dir, name)
         if os.path.exists(path):
-            with open(path, encoding="utf-8", newline="") as f:
-                texts += [r["sentence"] for r in csv.DictReader(f, delimiter="\t",
-                                                               quoting=csv.QUOTE_NONE)]
+            texts += read_tsv(get_task("sst2"), path).features
     if not texts:
         raise SystemExit(f"No train.tsv/dev.tsv with a 'sentence' column in {data_dir}")
     return texts
