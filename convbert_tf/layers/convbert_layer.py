@@ -4,7 +4,7 @@ import keras
 
 from convbert_tf.layers.activations import gelu_exact
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.grouped_dense import GroupedDense
+from convbert_tf.layers.grouped_dense import dense_layer
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.mixed_attention import MixedAttention
 from convbert_tf.layers.validation import check_divisible, check_positive, check_rate
@@ -70,10 +70,7 @@ class ConvBertLayer(keras.layers.Layer):
             kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=policy, name="attention",
         )
-        self.attention_output_dense = keras.layers.Dense(
-            hidden_dim, kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=policy, name="attention_output_dense",
-        )
+        self.attention_output_dense = dense_layer(self, hidden_dim, "attention_output_dense")
         self.attention_dropout = Dropout(dropout, dtype=policy,
                                                       name="attention_dropout")
         self.attention_layer_norm = keras.layers.LayerNormalization(
@@ -87,13 +84,7 @@ class ConvBertLayer(keras.layers.Layer):
         )
 
     def _ffn_dense(self, units, activation, name):
-        initializer = clone_initializer(self.kernel_initializer)
-        if self.num_groups == 1:
-            return keras.layers.Dense(units, activation=activation,
-                                      kernel_initializer=initializer,
-                                      dtype=self.dtype_policy, name=name)
-        return GroupedDense(units, self.num_groups, activation=activation,
-                            kernel_initializer=initializer, dtype=self.dtype_policy, name=name)
+        return dense_layer(self, units, name, activation=activation, num_groups=self.num_groups)
 
     def build(self, input_shape):
         self.attention.build(input_shape)

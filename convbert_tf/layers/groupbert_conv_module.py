@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from convbert_tf.layers.grouped_dense import dense_layer
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_odd, check_positive
 
@@ -60,17 +61,11 @@ class GroupBertConvModule(keras.layers.Layer):
         )
         self.num_groups = hidden_dim // group_size
         # One [d, 2d] projection, as the reference stores it: gates first, then values.
-        self.glu_dense = keras.layers.Dense(
-            2 * hidden_dim, kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=self.dtype_policy, name="glu",
-        )
+        self.glu_dense = dense_layer(self, 2 * hidden_dim, "glu")
         self.layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="conv_layer_norm"
         )
-        self.output_dense = keras.layers.Dense(
-            hidden_dim, kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=self.dtype_policy, name="conv_output",
-        )
+        self.output_dense = dense_layer(self, hidden_dim, "conv_output")
 
     def build(self, input_shape):
         self.glu_dense.build(input_shape)

@@ -4,7 +4,23 @@ import keras
 import numpy as np
 from keras import ops
 
+from convbert_tf.layers.initializers import clone_initializer
 from convbert_tf.layers.validation import check_divisible, check_positive
+
+
+def dense_layer(owner, units, name, activation=None, num_groups=1):
+    """The layers' one dense factory: `Dense(units)` (`GroupedDense` when `num_groups > 1`)
+    with its own copy of `owner.kernel_initializer` and `owner`'s dtype policy.
+
+    Example:
+    >>> self.query_dense = dense_layer(self, hidden_dim, "query")
+    """
+    initializer = clone_initializer(owner.kernel_initializer)
+    if num_groups == 1:
+        return keras.layers.Dense(units, activation=activation, kernel_initializer=initializer,
+                                  dtype=owner.dtype_policy, name=name)
+    return GroupedDense(units, num_groups, activation=activation, kernel_initializer=initializer,
+                        dtype=owner.dtype_policy, name=name)
 
 
 def grouped_matmul(x, kernel):

@@ -3,7 +3,7 @@
 import keras
 
 from convbert_tf.layers.activations import gelu_exact
-from convbert_tf.layers.grouped_dense import GroupedDense
+from convbert_tf.layers.grouped_dense import GroupedDense, dense_layer
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_positive
 
@@ -44,20 +44,14 @@ class GroupedFeedForward(keras.layers.Layer):
             kernel_initializer or truncated_normal(0.02)
         )
         policy = self.dtype_policy
-        self.up_dense = keras.layers.Dense(
-            intermediate_dim, activation=gelu_exact,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=policy, name="up",
-        )
+        self.up_dense = dense_layer(self, intermediate_dim, "up", activation=gelu_exact)
+        # Always a GroupedDense (its weights' layout), even with one group.
         self.down_dense = GroupedDense(
             hidden_dim, num_groups,
             kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=policy, name="grouped_down",
         )
-        self.mixer_dense = keras.layers.Dense(
-            hidden_dim, kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=policy, name="mixer",
-        )
+        self.mixer_dense = dense_layer(self, hidden_dim, "mixer")
 
     def build(self, input_shape):
         self.up_dense.build(input_shape)

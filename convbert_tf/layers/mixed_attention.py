@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from convbert_tf.layers.dropout import Dropout
+from convbert_tf.layers.grouped_dense import dense_layer
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.self_attention import (
     attention_bias,
@@ -65,17 +66,9 @@ class MixedAttention(keras.layers.Layer):
         self.num_mixed_heads = num_heads // head_ratio
         self.attention_dim = self.num_mixed_heads * self.head_dim
 
-        def dense(name):
-            return keras.layers.Dense(
-                self.attention_dim,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                dtype=self.dtype_policy,
-                name=name,
-            )
-
-        self.query_dense = dense("query")
-        self.key_dense = dense("key")
-        self.value_dense = dense("value")
+        self.query_dense = dense_layer(self, self.attention_dim, "query")
+        self.key_dense = dense_layer(self, self.attention_dim, "key")
+        self.value_dense = dense_layer(self, self.attention_dim, "value")
         self.span_conv = SpanDynamicConv(
             self.num_mixed_heads,
             self.head_dim,

@@ -10,7 +10,8 @@ import keras
 from keras import ops
 
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.initializers import clone_initializer, truncated_normal
+from convbert_tf.layers.grouped_dense import dense_layer
+from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_positive, check_rate
 
 # BERT's additive mask value. It is added in float32 (see `attention_bias`), so it is safe under
@@ -100,18 +101,10 @@ class SelfAttention(keras.layers.Layer):
             kernel_initializer or truncated_normal(0.02)
         )
 
-        def dense(name):
-            return keras.layers.Dense(
-                hidden_dim,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                dtype=self.dtype_policy,
-                name=name,
-            )
-
-        self.query_dense = dense("query")
-        self.key_dense = dense("key")
-        self.value_dense = dense("value")
-        self.output_dense = dense("attention_output")
+        self.query_dense = dense_layer(self, hidden_dim, "query")
+        self.key_dense = dense_layer(self, hidden_dim, "key")
+        self.value_dense = dense_layer(self, hidden_dim, "value")
+        self.output_dense = dense_layer(self, hidden_dim, "attention_output")
         self.probs_dropout = Dropout(dropout, dtype=self.dtype_policy,
                                                   name="probs_dropout")
 

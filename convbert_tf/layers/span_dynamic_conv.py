@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from convbert_tf.layers.grouped_dense import dense_layer
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_odd, check_positive
 
@@ -70,18 +71,8 @@ class SpanDynamicConv(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="key_conv_attn_layer",
         )
-        self.kernel_dense = keras.layers.Dense(
-            num_heads * kernel_size,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=self.dtype_policy,
-            name="conv_kernel_layer",
-        )
-        self.value_dense = keras.layers.Dense(
-            width,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            dtype=self.dtype_policy,
-            name="conv_out_layer",
-        )
+        self.kernel_dense = dense_layer(self, num_heads * kernel_size, "conv_kernel_layer")
+        self.value_dense = dense_layer(self, width, "conv_out_layer")
 
     def build(self, inputs_shape, query_shape=None):
         self.key_conv.build(inputs_shape)
