@@ -25,6 +25,7 @@ import keras
 import tensorflow as tf
 
 from convbert_tf.export.outputs import named_outputs, task_kind
+from convbert_tf.preprocessing.segment_packing import check_sequence_length
 
 IDS_KEYS = ("token_ids", "segment_ids", "padding_mask")
 # Powers of two up to 64: padding wastes < 2x compute at worst and 7 programs cover any size.
@@ -43,9 +44,7 @@ def resolve_preprocessor(task, preprocessor=None, sequence_length=None):
     preprocessor = preprocessor if preprocessor is not None else getattr(task, "preprocessor", None)
     if sequence_length is None:
         sequence_length = preprocessor.sequence_length if preprocessor is not None else 128
-    if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) \
-            or sequence_length < 3:
-        raise ValueError(f"`sequence_length` must be an int >= 3. Received: {sequence_length!r}")
+    check_sequence_length(sequence_length)
     max_length = getattr(task.backbone, "max_sequence_length", None)
     if max_length is not None and sequence_length > max_length:
         raise ValueError(

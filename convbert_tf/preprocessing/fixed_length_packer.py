@@ -1,20 +1,10 @@
 """`FixedLengthPacker`: the packer the fixed-length preprocessors keep in keras-hub's slot."""
 
-from convbert_tf.preprocessing.segment_packing import check_pair_truncation, tflite_friendly_pack
-
-
-def check_sequence_length(sequence_length, minimum=3):
-    """Raises a `ValueError` naming `sequence_length` unless it is an int >= `minimum`.
-
-    The one check every preprocessor (and the packer) uses; `minimum` is 3 for `[CLS] a
-    [SEP]` with one token, more where a layout needs more room (SQuAD windows).
-    """
-    if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) \
-            or sequence_length < minimum:
-        raise ValueError(
-            f"`sequence_length` must be an int >= {minimum} (room for [CLS], [SEP] and at "
-            f"least one token). Received: sequence_length={sequence_length!r}"
-        )
+from convbert_tf.preprocessing.segment_packing import (
+    check_pair_truncation,
+    check_sequence_length,
+    tflite_friendly_pack,
+)
 
 
 class FixedLengthPacker:

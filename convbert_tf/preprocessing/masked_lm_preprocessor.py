@@ -10,9 +10,9 @@ from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
 from convbert_tf.preprocessing.host_outputs import host_outputs
+from convbert_tf.preprocessing.segment_packing import check_sequence_length
 from convbert_tf.preprocessing.text_classifier_preprocessor import (
     FixedLengthPacking,
-    check_sequence_length,
     pack_text_inputs,
 )
 

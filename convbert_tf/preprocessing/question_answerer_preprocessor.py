@@ -26,7 +26,7 @@ import tensorflow_text as tf_text
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
-from convbert_tf.preprocessing.fixed_length_packer import check_sequence_length
+from convbert_tf.preprocessing.segment_packing import check_sequence_length
 
 
 def _byte_to_char(text):

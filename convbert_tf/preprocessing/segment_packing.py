@@ -26,6 +26,21 @@ import tensorflow as tf
 PAIR_TRUNCATIONS = ("convbert", "huggingface")
 
 
+def check_sequence_length(sequence_length, minimum=3):
+    """Raises a `ValueError` naming `sequence_length` unless it is an int >= `minimum`.
+
+    The one check every preprocessor, the packer, `tflite_friendly_pack` and the export's serving
+    functions use; `minimum` is 3 for `[CLS] a
+    [SEP]` with one token, more where a layout needs more room (SQuAD windows).
+    """
+    if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) \
+            or sequence_length < minimum:
+        raise ValueError(
+            f"`sequence_length` must be an int >= {minimum} (room for [CLS], [SEP] and at "
+            f"least one token). Received: sequence_length={sequence_length!r}"
+        )
+
+
 def check_pair_truncation(pair_truncation):
     """Raises a `ValueError` naming `pair_truncation` unless it is a known rule."""
     if pair_truncation not in PAIR_TRUNCATIONS:
@@ -97,8 +112,7 @@ def tflite_friendly_pack(segments, sequence_length, start_id, end_id, pad_id,
     ```
     """
     segments = list(segments)
-    if sequence_length < 3:
-        raise ValueError(f"`sequence_length` must be >= 3. Received: {sequence_length}")
+    check_sequence_length(sequence_length)
     L = sequence_length
     lengths = [tf.cast(s.row_lengths(), tf.int32) for s in segments]
     kept = truncated_lengths(lengths, L, pair_truncation)

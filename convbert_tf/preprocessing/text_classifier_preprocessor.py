@@ -7,12 +7,9 @@ import tensorflow as tf
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
-from convbert_tf.preprocessing.fixed_length_packer import (
-    FixedLengthPacker,
-    check_sequence_length,
-)
+from convbert_tf.preprocessing.fixed_length_packer import FixedLengthPacker
 from convbert_tf.preprocessing.host_outputs import host_outputs
-from convbert_tf.preprocessing.segment_packing import check_pair_truncation
+from convbert_tf.preprocessing.segment_packing import check_pair_truncation, check_sequence_length
 from convbert_tf.preprocessing.text_validation import check_string_tensor
 
 

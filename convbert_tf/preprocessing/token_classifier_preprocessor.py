@@ -7,9 +7,8 @@ import tensorflow as tf
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.convbert_tokenizer import ConvBertTokenizer
-from convbert_tf.preprocessing.fixed_length_packer import check_sequence_length
 from convbert_tf.preprocessing.host_outputs import host_outputs
-from convbert_tf.preprocessing.segment_packing import tflite_friendly_pack
+from convbert_tf.preprocessing.segment_packing import check_sequence_length, tflite_friendly_pack
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")

@@ -4,12 +4,12 @@ import keras
 import keras_hub
 from keras import ops
 
-from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.question_answerer_preprocessor import (
     ConvBertQuestionAnswererPreprocessor,
 )
+from convbert_tf.tasks.heads import head_dense
 
 # Added to padding logits, in float32 (it would overflow float16 / be inexact in bfloat16).
 _MASK_VALUE = -1e9
@@ -43,10 +43,7 @@ class ConvBertQuestionAnswerer(HfPresetMixin, keras_hub.models.Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.span_dense = keras.layers.Dense(
-            2, kernel_initializer=truncated_normal(0.02), dtype=backbone.dtype_policy,
-            name="span_logits",
-        )
+        self.span_dense = head_dense(backbone, 2, "span_logits")
         # === Functional model ===
         inputs = backbone.input
         logits = ops.cast(self.span_dense(backbone(inputs)["sequence_output"]), "float32")

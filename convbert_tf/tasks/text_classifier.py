@@ -4,32 +4,11 @@ import keras
 import keras_hub
 
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+from convbert_tf.tasks.heads import head_dense, resolve_pooling, sentence_features
 from convbert_tf.tasks.xla_task import XlaTaskMixin, default_fine_tuning_optimizer
-
-POOLING_MODES = ("first_token", "pooled")
-
-
-def resolve_pooling(backbone, pooling):
-    """`"auto"` -> `"first_token"` for ConvBERT (the official head reads `sequence_output[:, 0]`;
-    ConvBERT has no pooler), `"pooled"` for other backbones (GroupBERT's `pooled_output` is its
-    trained tanh pooler over the first token)."""
-    if pooling == "auto":
-        return "first_token" if isinstance(backbone, ConvBertBackbone) else "pooled"
-    if pooling not in POOLING_MODES:
-        raise ValueError(f"`pooling` must be 'auto' or one of {POOLING_MODES}, got {pooling!r}.")
-    return pooling
-
-
-def sentence_features(backbone, pooling):
-    """The backbone's inputs and the `[batch, hidden]` sentence vector the head reads."""
-    outputs = backbone(backbone.input)
-    if pooling == "first_token":
-        return backbone.input, outputs["sequence_output"][:, 0, :]
-    return backbone.input, outputs["pooled_output"]
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
@@ -77,10 +56,7 @@ class ConvBertTextClassifier(HfPresetMixin, XlaTaskMixin, keras_hub.models.TextC
         self.output_dropout = Dropout(
             dropout, dtype=backbone.dtype_policy, name="classifier_dropout"
         )
-        self.output_dense = keras.layers.Dense(
-            num_classes, kernel_initializer=truncated_normal(0.02),
-            dtype=backbone.dtype_policy, name="logits",
-        )
+        self.output_dense = head_dense(backbone, num_classes, "logits")
         # === Functional model ===
         inputs, features = sentence_features(backbone, pooling)
         outputs = self.output_dense(self.output_dropout(features))

@@ -4,11 +4,10 @@ import keras
 import keras_hub
 
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
-from convbert_tf.tasks.text_classifier import resolve_pooling, sentence_features
+from convbert_tf.tasks.heads import head_dense, resolve_pooling, sentence_features
 from convbert_tf.tasks.xla_task import XlaTaskMixin, default_fine_tuning_optimizer
 
 
@@ -44,10 +43,7 @@ class ConvBertTextRegressor(HfPresetMixin, XlaTaskMixin, keras_hub.models.Task):
         self.output_dropout = Dropout(
             dropout, dtype=backbone.dtype_policy, name="regressor_dropout"
         )
-        self.output_dense = keras.layers.Dense(
-            1, kernel_initializer=truncated_normal(0.02), dtype=backbone.dtype_policy,
-            name="prediction",
-        )
+        self.output_dense = head_dense(backbone, 1, "prediction")
         # === Functional model ===
         inputs, features = sentence_features(backbone, pooling)
         outputs = self.output_dense(self.output_dropout(features))

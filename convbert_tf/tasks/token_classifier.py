@@ -4,12 +4,12 @@ import keras
 import keras_hub
 
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.token_classifier_preprocessor import (
     ConvBertTokenClassifierPreprocessor,
 )
+from convbert_tf.tasks.heads import head_dense
 
 
 @keras.saving.register_keras_serializable(package="convbert_tf")
@@ -42,10 +42,7 @@ class ConvBertTokenClassifier(HfPresetMixin, keras_hub.models.Task):
         self.preprocessor = preprocessor
         self.output_dropout = Dropout(dropout, dtype=backbone.dtype_policy,
                                                    name="tagger_dropout")
-        self.output_dense = keras.layers.Dense(
-            num_labels, kernel_initializer=truncated_normal(0.02), dtype=backbone.dtype_policy,
-            name="tag_logits",
-        )
+        self.output_dense = head_dense(backbone, num_labels, "tag_logits")
         # === Functional model ===
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]
