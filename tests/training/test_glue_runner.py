@@ -95,3 +95,20 @@ def test_cli_names_the_backbone_flag_and_the_accepted_forms(tmp_path, capsys, fl
               "--output-dir", str(tmp_path / "out"), flag, value.replace("{tmp}", str(tmp_path))])
     err = capsys.readouterr().err
     assert f"`{flag}`" in err and "Accepted forms" in err and "hf://ORG/NAME" in err
+
+
+def test_preprocessor_takes_the_checkpoints_vocabulary(tmp_path):
+    from convbert_tf.preprocessing import ConvBertTokenizer
+    from convbert_tf.training.glue import make_preprocessor
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "film"]
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "hf" / "vocab.txt").write_text("\n".join(vocabulary) + "\n")
+    assert make_preprocessor(str(tmp_path / "hf"), 8).tokenizer.vocabulary_size() == 7
+    preset = str(tmp_path / "preset")  # a preset directory with a tokenizer
+    ConvBertBackbone(vocabulary_size=7, num_layers=1, num_heads=2, hidden_dim=8,
+                     intermediate_dim=16, conv_kernel_size=3,
+                     max_sequence_length=8).save_to_preset(preset)
+    ConvBertTokenizer(vocabulary=vocabulary).save_to_preset(preset)
+    assert make_preprocessor(preset, 8).tokenizer.vocabulary_size() == 7
+    assert make_preprocessor(None, 8).tokenizer.vocabulary_size() == 30522
