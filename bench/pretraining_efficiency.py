@@ -283,11 +283,13 @@ def main():
     import numpy as np
 
     from convbert_tf.preprocessing import ConvBertTokenizer
+    from convbert_tf.training.pretraining import PRETRAINING_RECIPES
 
     started = time.time()
     tokenizer = ConvBertTokenizer()
     results = {"machine": machine(), "args": vars(args), "tasks": tasks,
-               "pretraining": {}, "downstream": {}}
+               "pretraining": {}, "downstream": {},
+               "recipe": {"name": "small_budget", **PRETRAINING_RECIPES["small_budget"]}}
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, cwd=HERE).stdout.strip()

@@ -21,14 +21,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def read_sst2(path):
-    sentences, labels = [], []
-    with open(path, encoding="utf-8") as f:
-        next(f)  # header
-        for line in f:
-            sentence, label = line.rstrip("\n").rsplit("\t", 1)
-            sentences.append(sentence.strip())
-            labels.append(int(label))
-    return sentences, labels
+    """`(sentences, labels)` of an SST-2 TSV, through the library's one GLUE reader."""
+    from convbert_tf.training.glue_data import get_task, read_tsv
+
+    split = read_tsv(get_task("sst2"), path)
+    return [str(s).strip() for s in split.texts[0]], [int(label) for label in split.labels]
 
 
 def small_config(vocabulary_size, sequence_length):

@@ -24,12 +24,14 @@ from convbert_tf.training.step_checkpoint import StepCheckpoint, StepCheckpointe
 #: is ConvBERT's / ELECTRA's own (base: lr 2e-4, batch 256, 1M steps, 10k warmup).
 PRETRAINING_RECIPES = {
     "small_budget": {
-        "learning_rate": 2e-3, "warmup_fraction": 0.1, "batch_size": 64,
+        "learning_rate": 1e-2, "warmup_fraction": 0.1, "batch_size": 64,
         "mask_selection_rate": 0.15, "generator_fraction": "auto", "rtd_weight": 1.0,
+        "optimizer": "lamb",
     },
     "released": {
         "learning_rate": 5e-4, "warmup_fraction": 0.01, "batch_size": 128,
         "mask_selection_rate": 0.15, "generator_fraction": "auto", "rtd_weight": 50.0,
+        "optimizer": "adamw",
     },
 }
 
@@ -68,7 +70,7 @@ def pretrain(discriminator, corpus, output_dir, tokenizer, *, steps=1000, sequen
         sequence_length: packed sequence length.
         recipe: a key of `PRETRAINING_RECIPES`; `overrides` replace its entries
             (`learning_rate`, `warmup_fraction`, `batch_size`, `mask_selection_rate`,
-            `generator_fraction`, `rtd_weight`).
+            `generator_fraction`, `rtd_weight`, `optimizer`).
         checkpoint_every: steps between checkpoints.
         keep_checkpoints: how many checkpoints to keep.
         seed: seeds the data order, the masks, the weights and the generator's sampling.
@@ -115,7 +117,8 @@ def pretrain(discriminator, corpus, output_dir, tokenizer, *, steps=1000, sequen
         discriminator, generator=generator, generator_fraction=settings["generator_fraction"],
         rtd_weight=settings["rtd_weight"], seed=seed)
     warmup = max(1, int(round(settings["warmup_fraction"] * steps)))
-    pretrainer.compile(optimizer=pretraining_optimizer(settings["learning_rate"], steps, warmup),
+    pretrainer.compile(optimizer=pretraining_optimizer(
+        settings["learning_rate"], steps, warmup, optimizer=settings["optimizer"]),
                        jit_compile=jit_compile)
     model_config = {k: v for k, v in discriminator.get_config().items()
                     if k not in ("name", "trainable", "dtype")}

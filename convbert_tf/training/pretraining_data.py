@@ -22,6 +22,8 @@ import warnings
 
 import tensorflow as tf
 
+from convbert_tf.preprocessing.segment_packing import check_sequence_length
+
 TEXT_EXTENSIONS = (".txt", ".text")
 
 
@@ -170,8 +172,7 @@ def packed_sequences(files, tokenizer, sequence_length=128):
         tokenizer: a `ConvBertTokenizer`.
         sequence_length: packed length `L` (>= 3), `[CLS]` and `[SEP]` included.
     """
-    if sequence_length < 3:
-        raise ValueError(f"`sequence_length` must be >= 3, got {sequence_length}.")
+    check_sequence_length(sequence_length)
     capacity = sequence_length - 2
     lines = tf.data.TextLineDataset(files)
     lines = lines.filter(lambda line: tf.strings.length(tf.strings.strip(line)) > 0)
@@ -295,9 +296,9 @@ def pretraining_dataset(corpus, tokenizer, sequence_length=128, batch_size=32,
     >>> ds = pretraining_dataset("corpus/", ConvBertTokenizer(), batch_size=8)
     >>> pretrainer.fit(ds, steps_per_epoch=1000, epochs=10)
     """
-    for name, value in (("sequence_length", sequence_length), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+    check_sequence_length(sequence_length)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
     if not isinstance(start_batch, int) or start_batch < 0:
         raise ValueError(f"`start_batch` must be an int >= 0, got {start_batch!r}.")
     files = find_text_files(corpus)

@@ -10,6 +10,7 @@ from convbert_tf.tasks.electra_pretrainer import (
     ConvBertElectraPretrainer,
     generator_config,
     original_token_ids,
+    pretraining_optimizer,
     replaced_token_labels,
 )
 
@@ -226,3 +227,22 @@ def test_groupbert_discriminator_pretrains_with_a_groupbert_generator():
     clone = ConvBertElectraPretrainer.from_config(pretrainer.get_config())
     assert isinstance(clone.generator, GroupBertBackbone)
     assert clone.generator.embeddings is clone.backbone.embeddings
+
+
+def test_pretraining_optimizer_lamb_and_adamw():
+    # LAMB (the small-budget recipe) and AdamW (the released one) share the schedule and the
+    # no-decay exclusions; the LAMB step of a variable is a fixed share of its own norm.
+    for name, cls in (("lamb", keras.optimizers.Lamb), ("adamw", keras.optimizers.AdamW)):
+        optimizer = pretraining_optimizer(1e-2, num_train_steps=100, warmup_steps=10,
+                                          optimizer=name)
+        assert type(optimizer) is cls
+        assert float(optimizer.learning_rate) == 0.0  # step 0 of the warmup
+        assert optimizer.epsilon == 1e-6
+    optimizer = pretraining_optimizer(1e-2, optimizer="lamb")
+    kernel = keras.Variable(np.full((4, 4), 0.02, "float32"))
+    optimizer.apply_gradients([(np.ones((4, 4), "float32"), kernel)])
+    step = np.linalg.norm(0.02 - kernel.numpy())
+    # ||w|| = 0.08: one LAMB step moves it by lr * ||w|| (+ decay), not by lr per entry.
+    np.testing.assert_allclose(step, 1e-2 * 0.08 * (1 + 0.01), rtol=1e-3)
+    with pytest.raises(ValueError, match="`optimizer` must be \"adamw\" or \"lamb\""):
+        pretraining_optimizer(optimizer="sgd")

@@ -130,25 +130,34 @@ def test_pretrain_argument_errors(corpus, tmp_path):
 
 
 def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
-    # Measured (this corpus, seed 0, step 120): RTD recall 0.157 at precision 1.0, generator
-    # accuracy 0.239; before the recipe's changes recall stayed 0 and the generator at the
-    # unigram level. Bounds at about a third of the measurement.
+    # Measured (this corpus, seed 0, steps 161-240): RTD recall 0.644 at precision 0.999, and
+    # the spread of the discriminator's outputs across sentences 0.664 (0.527 fresh). With the
+    # previous recipe (AdamW 2e-3) the spread fell to 0.097 by step 160: the representation
+    # collapse that kept pretrained models from fine-tuning (docs/pretraining.md). Bounds at
+    # about half of the measurement; the generator's accuracy (0.0875, the unigram level of
+    # this tiny corpus) only has to leave chance.
+    from keras import ops
+
+    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+
     tokenizer = ConvBertTokenizer()
     keras.utils.set_random_seed(0)
     disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=2,
                             num_heads=2, hidden_dim=64, intermediate_dim=128,
                             max_sequence_length=16)
-    pretrainer, history = pretrain(disc, corpus, tmp_path / "run", tokenizer, steps=120,
+    pretrainer, history = pretrain(disc, corpus, tmp_path / "run", tokenizer, steps=240,
                                    checkpoint_every=40, sequence_length=16, batch_size=16,
                                    seed=0, verbose=0)
     last = history[-1]
-    assert last["step"] == 120
-    assert last["discriminator_recall"] > 0.05
+    assert last["step"] == 240
+    assert last["discriminator_recall"] > 0.3
     assert last["discriminator_precision"] > 0.5
-    assert last["generator_accuracy"] > 0.08
+    assert last["generator_accuracy"] > 0.04
+    probe = ConvBertTextClassifierPreprocessor(tokenizer, sequence_length=16)(SENTENCES)
+    outputs = ops.convert_to_numpy(disc(probe)["sequence_output"])
+    assert outputs[:, 1:4].std(axis=0).mean() > 0.3
 
     # The discriminator flows on unchanged: preset -> classifier on raw strings.
-    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
     from convbert_tf.tasks import ConvBertTextClassifier
 
     preset = str(tmp_path / "preset")

@@ -37,6 +37,9 @@ def register(subparsers):
     parser.add_argument("--warmup-fraction", type=float, default=None,
                         help="share of --steps spent warming up")
     parser.add_argument("--rtd-weight", type=float, default=None)
+    parser.add_argument("--optimizer", choices=("lamb", "adamw"), default=None,
+                        help="lamb (small_budget) or adamw (released); docs/pretraining.md says "
+                        "why short runs need lamb")
     parser.add_argument("--output-dir", default="convbert_pretraining")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-xla", action="store_true", help="disable XLA (debugging)")
@@ -74,6 +77,7 @@ def run(args):
     settings = {key: value for key, value in (
         ("batch_size", args.batch_size), ("learning_rate", args.learning_rate),
         ("warmup_fraction", args.warmup_fraction), ("rtd_weight", args.rtd_weight),
+        ("optimizer", args.optimizer),
     ) if value is not None}
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if importlib.util.find_spec("tensorboard") is not None:

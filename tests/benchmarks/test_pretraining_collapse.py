@@ -1,0 +1,41 @@
+"""`bench/pretraining_collapse.py --quick` (pipeline smoke) and its `--settings` parsing."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+sys.path.insert(0, os.path.join(REPO_ROOT, "bench"))
+
+from pretraining_collapse import parse_setting  # noqa: E402
+
+
+def test_settings_parse_and_bad_ones_are_named():
+    assert parse_setting("lamb:1e-2") == {"name": "lamb:1e-2", "optimizer": "lamb",
+                                          "learning_rate": 1e-2, "uniform_replacements": False}
+    assert parse_setting("adamw:2e-3:uniform")["uniform_replacements"]
+    for bad in ("sgd:1e-3", "lamb", "adamw:2e-3:noise"):
+        with pytest.raises(Exception, match="optimizer:learning_rate"):
+            parse_setting(bad)
+
+
+@pytest.mark.subprocess
+def test_quick_run_records_the_spread(tmp_path):
+    output = tmp_path / "collapse.json"
+    run = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "bench", "pretraining_collapse.py"),
+         "--quick", "--models", "convbert", "--settings", "adamw:2e-3:uniform",
+         "--output", str(output)],
+        env={**os.environ, "PYTHONPATH": REPO_ROOT}, capture_output=True, text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    setting = json.loads(output.read_text())["models"]["convbert"]["adamw:2e-3:uniform"]
+    assert [r["step"] for r in setting["history"]] == [0, 2, 4]
+    # Step 0 is the fresh model: its outputs differ from sentence to sentence.
+    assert setting["history"][0]["spread"] > 0.1
+    assert "discriminator_recall" in setting["history"][-1]
