@@ -42,7 +42,9 @@ def parse_setting(text):
         raise argparse.ArgumentTypeError(
             f"--settings: expected optimizer:learning_rate[:uniform] with optimizer adamw or "
             f"lamb, got {text!r}")
-    return {"name": text, "optimizer": parts[0], "learning_rate": float(parts[1]),
+    # The key in the results file: no ":" (the docs' result markers read it in a key path).
+    return {"name": text.replace(":", "_"), "optimizer": parts[0],
+            "learning_rate": float(parts[1]),
             "uniform_replacements": len(parts) == 3}
 
 
@@ -87,7 +89,7 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
         ConvBertElectraPretrainer.sample_replacements = uniform
     try:
         pretrain(disc, corpus,
-                 os.path.join(workdir, kind, setting["name"].replace(":", "_")), tokenizer,
+                 os.path.join(workdir, kind, setting["name"]), tokenizer,
                  generator=generator, steps=args.steps, checkpoint_every=args.every,
                  sequence_length=args.sequence_length, seed=0, verbose=0,
                  optimizer=setting["optimizer"], learning_rate=setting["learning_rate"],

@@ -15,7 +15,7 @@ from pretraining_collapse import parse_setting  # noqa: E402
 
 
 def test_settings_parse_and_bad_ones_are_named():
-    assert parse_setting("lamb:1e-2") == {"name": "lamb:1e-2", "optimizer": "lamb",
+    assert parse_setting("lamb:1e-2") == {"name": "lamb_1e-2", "optimizer": "lamb",
                                           "learning_rate": 1e-2, "uniform_replacements": False}
     assert parse_setting("adamw:2e-3:uniform")["uniform_replacements"]
     for bad in ("sgd:1e-3", "lamb", "adamw:2e-3:noise"):
@@ -34,7 +34,7 @@ def test_quick_run_records_the_spread(tmp_path):
         timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    setting = json.loads(output.read_text())["models"]["convbert"]["adamw:2e-3:uniform"]
+    setting = json.loads(output.read_text())["models"]["convbert"]["adamw_2e-3_uniform"]
     assert [r["step"] for r in setting["history"]] == [0, 2, 4]
     # Step 0 is the fresh model: its outputs differ from sentence to sentence.
     assert setting["history"][0]["spread"] > 0.1
