@@ -155,12 +155,13 @@ def pretraining_optimizer(learning_rate=5e-4, num_train_steps=None, warmup_steps
 
     `optimizer="adamw"` is the released ConvBERT / ELECTRA optimizer. `"lamb"` (GroupBERT's)
     scales each variable's Adam step by `||w|| / ||step||`, so a layer moves by about
-    `learning_rate` of its own norm per step. That is what short runs at a high rate need:
-    Adam's first steps are close to `learning_rate * sign(gradient)` for every entry, a
-    rank-1 update as large as the whole 0.02-scale initialisation after ~25 steps at 2e-3,
-    and the post-LN layers then map every token to the same vector (measured: the spread of
-    the discriminator's outputs across sentences fell from 0.56 to 0.003 within 25 steps,
-    even when every replacement was a uniformly random token; docs/pretraining.md).
+    `learning_rate` of its own norm per step. Short runs at a high rate need that: Adam's
+    first steps are close to `learning_rate * sign(gradient)` for every entry, a rank-1
+    update as large as the whole 0.02-scale initialisation after ~25 steps at 2e-3, and the
+    post-LN ConvBERT discriminator then maps every token to nearly the same vector, even when
+    every replacement is a uniformly random token. `bench/pretraining_collapse.py` measures
+    it; docs/pretraining.md has the numbers, including the limit: keras-hub's BERT encoder
+    collapses under LAMB at 1e-2 as well.
 
     Args:
         learning_rate: peak rate.
