@@ -52,7 +52,7 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
     import keras
     import numpy as np
     from keras import ops
-    from pretraining_efficiency import make_backbone
+    from pretraining_efficiency import make_backbone, make_generator
 
     from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
     from convbert_tf.tasks.electra_pretrainer import ConvBertElectraPretrainer
@@ -60,10 +60,7 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
 
     keras.utils.set_random_seed(0)
     disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
-    generator = None
-    if kind == "bert":  # as in pretraining_efficiency.py: a half-width BERT generator
-        generator = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length,
-                                  embeddings=disc.embeddings, scale=0.5)
+    generator = make_generator(kind, disc, args.sequence_length)
     probe = ConvBertTextClassifierPreprocessor(tokenizer, args.sequence_length)(probe_lines)
 
     def spread():

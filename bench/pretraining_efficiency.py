@@ -120,6 +120,15 @@ def make_backbone(kind, vocabulary_size, sequence_length, width=128, layers=2, h
     return bert_baseline_class()(**common)
 
 
+def make_generator(kind, discriminator, sequence_length):
+    """The generator `pretrain` gets: None (the library builds ConvBERT's and GroupBERT's) or,
+    for the BERT baseline, a half-width BERT sharing the discriminator's embeddings."""
+    if kind != "bert":
+        return None
+    return make_backbone(kind, discriminator.vocabulary_size, sequence_length,
+                         embeddings=discriminator.embeddings, scale=0.5)
+
+
 def pretrain_model(kind, corpus, workdir, tokenizer, args):
     """Calibrates seconds/step, then pretrains for `--pretrain-minutes` of training time."""
     import keras
@@ -129,10 +138,7 @@ def pretrain_model(kind, corpus, workdir, tokenizer, args):
     def run(steps, block, out):
         keras.utils.set_random_seed(args.seed)
         disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
-        generator = None
-        if kind == "bert":  # the BERT baseline's generator: the same 1/2-width rule
-            generator = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length,
-                                      embeddings=disc.embeddings, scale=0.5)
+        generator = make_generator(kind, disc, args.sequence_length)
         return pretrain(disc, corpus, out, tokenizer, steps=steps, checkpoint_every=block,
                         sequence_length=args.sequence_length, seed=args.seed,
                         generator=generator, verbose=0, batch_size=args.pretrain_batch_size,
