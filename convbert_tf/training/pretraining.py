@@ -26,12 +26,12 @@ PRETRAINING_RECIPES = {
     "small_budget": {
         "learning_rate": 1e-2, "warmup_fraction": 0.1, "batch_size": 64,
         "mask_selection_rate": 0.15, "generator_fraction": "auto", "rtd_weight": 1.0,
-        "optimizer": "lamb",
+        "optimizer": "lamb", "short_sequence_rate": 0.1,
     },
     "released": {
         "learning_rate": 5e-4, "warmup_fraction": 0.01, "batch_size": 128,
         "mask_selection_rate": 0.15, "generator_fraction": "auto", "rtd_weight": 50.0,
-        "optimizer": "adamw",
+        "optimizer": "adamw", "short_sequence_rate": 0.1,
     },
 }
 
@@ -70,7 +70,7 @@ def pretrain(discriminator, corpus, output_dir, tokenizer, *, steps=1000, sequen
         sequence_length: packed sequence length.
         recipe: a key of `PRETRAINING_RECIPES`; `overrides` replace its entries
             (`learning_rate`, `warmup_fraction`, `batch_size`, `mask_selection_rate`,
-            `generator_fraction`, `rtd_weight`, `optimizer`).
+            `generator_fraction`, `rtd_weight`, `optimizer`, `short_sequence_rate`).
         checkpoint_every: steps between checkpoints.
         keep_checkpoints: how many checkpoints to keep.
         seed: seeds the data order, the masks, the weights and the generator's sampling.
@@ -141,7 +141,8 @@ def pretrain(discriminator, corpus, output_dir, tokenizer, *, steps=1000, sequen
 
     dataset = pretraining_dataset(
         corpus, tokenizer, sequence_length, settings["batch_size"],
-        mask_selection_rate=settings["mask_selection_rate"], seed=seed, start_batch=start)
+        mask_selection_rate=settings["mask_selection_rate"], seed=seed, start_batch=start,
+        short_sequence_rate=settings["short_sequence_rate"])
     history = _History(records, records[-1]["seconds"] if records else 0.0)
 
     class _SaveHistory(keras.callbacks.Callback):

@@ -197,6 +197,54 @@ def packed_sequences(files, tokenizer, sequence_length=128):
     return packed.map(finish)
 
 
+def shorten_sequences(sequences, short_sequence_rate, seed, *, sep_token_id, pad_token_id):
+    """Truncates a seeded `rate` of packed sequences to a random length, as BERT and ELECTRA do.
+
+    Packed pretraining rows are always full, but fine-tuning inputs are mostly padding: a model
+    that never saw `[SEP]` followed by padding meets it first on the downstream task, and
+    ConvBERT's convolution branch (which has no padding mask, like the reference) reads the
+    padding next to the last tokens. BERT's and ELECTRA's data builders therefore make 10% of
+    their rows shorter (`short_seq_prob=0.1`, target length uniform in `[2, L - 2]`); this does
+    the same after packing. Row `i`'s decision and length come from stateless random ops seeded
+    by `(seed, i)`, so the stream stays replayable from any batch.
+
+    Args:
+        sequences: the unbatched `{token_ids, segment_ids, padding_mask}` dataset of
+            `packed_sequences`.
+        short_sequence_rate: share of rows shortened, in `[0, 1]`.
+        seed: int seed.
+        sep_token_id / pad_token_id: from the tokenizer.
+
+    Returns:
+        A dataset of the same structure; a shortened row keeps its first `n` body tokens
+        (`n` uniform in `[2, L - 2]`, at most the row's own length), then `[SEP]` and padding.
+
+    Example:
+    >>> rows = shorten_sequences(packed_sequences(files, tokenizer, 64), 0.1, seed=0,
+    ...                          sep_token_id=102, pad_token_id=0)
+    """
+    rate = short_sequence_rate
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+        raise ValueError(f"`short_sequence_rate` must be in [0, 1], got {rate!r}.")
+    if rate == 0.0:
+        return sequences
+
+    def shorten(index, row):
+        length = tf.shape(row["token_ids"])[0]
+        draw = tf.random.stateless_uniform(
+            [2], tf.stack([tf.constant(seed, tf.int64), index]))
+        used = tf.reduce_sum(row["padding_mask"]) - 2   # body tokens between [CLS] and [SEP]
+        target = 2 + tf.cast(draw[1] * tf.cast(length - 3, tf.float32), tf.int32)
+        new_used = tf.where(draw[0] < rate, tf.minimum(used, target), used)
+        positions = tf.range(length)
+        token_ids = tf.where(positions == new_used + 1, sep_token_id,
+                             tf.where(positions <= new_used, row["token_ids"], pad_token_id))
+        return {**row, "token_ids": token_ids,
+                "padding_mask": tf.cast(positions <= new_used + 1, row["padding_mask"].dtype)}
+
+    return sequences.enumerate().map(shorten)
+
+
 def mask_tokens(token_ids, padding_mask, seed, *, vocabulary_size, mask_token_id,
                 special_token_ids, mask_selection_rate=0.15, mask_selection_length=20,
                 mask_token_rate=0.8, random_token_rate=0.1):
@@ -267,7 +315,8 @@ def mask_tokens(token_ids, padding_mask, seed, *, vocabulary_size, mask_token_id
 def pretraining_dataset(corpus, tokenizer, sequence_length=128, batch_size=32,
                         mask_selection_rate=0.15, mask_selection_length=None,
                         mask_token_rate=0.8, random_token_rate=0.1, shuffle_buffer=1000,
-                        repeat=True, seed=0, start_batch=0, max_unknown_rate=0.05):
+                        repeat=True, seed=0, start_batch=0, max_unknown_rate=0.05,
+                        short_sequence_rate=0.1):
     """Streams `corpus` as masked, packed batches for `ConvBertElectraPretrainer` / MLM.
 
     Batch `i` depends only on `(corpus, seed, i)` (see the module docstring), so
@@ -287,6 +336,9 @@ def pretraining_dataset(corpus, tokenizer, sequence_length=128, batch_size=32,
         start_batch: index of the first batch (resume).
         max_unknown_rate: warn when more than this share of the corpus' word pieces (measured
             on its first 2,000 lines) is `[UNK]`: the vocabulary does not fit the text.
+        short_sequence_rate: share of packed rows truncated to a random length so that the
+            model sees `[SEP]` and padding as fine-tuning inputs have them (BERT's and
+            ELECTRA's `short_seq_prob`, 0.1; see `shorten_sequences`).
 
     Raises:
         FileNotFoundError / ValueError: see `find_text_files`; ValueError when the corpus
@@ -316,6 +368,9 @@ def pretraining_dataset(corpus, tokenizer, sequence_length=128, batch_size=32,
                          f"{sequence_length} tokens, fewer than one batch ({batch_size}): use "
                          "a larger corpus or a smaller `batch_size` / `sequence_length`.")
     ds = sequences.repeat() if repeat else sequences
+    # After `repeat`: each pass over the corpus shortens other rows (row index keeps counting).
+    ds = shorten_sequences(ds, short_sequence_rate, seed, sep_token_id=tokenizer.sep_token_id,
+                           pad_token_id=tokenizer.pad_token_id)
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
     ds = ds.batch(batch_size, drop_remainder=True).enumerate()

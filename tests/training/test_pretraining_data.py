@@ -9,6 +9,7 @@ from convbert_tf.training.pretraining_data import (
     full_sentences,
     packed_sequences,
     pretraining_dataset,
+    shorten_sequences,
 )
 
 WORDS = ["alpha", "beta", "gamma", "delta", "echo", "fox", "golf", "hotel", "india", "juliet"]
@@ -45,6 +46,39 @@ def test_greedy_packing_and_long_lines_are_split(tokenizer, tmp_path):
     # Every token of the corpus appears exactly once, in order.
     content = [t for r in rows for t in r["token_ids"] if t not in (cls, sep, 0)]
     assert content == ids("alpha beta gamma delta echo " + long_line + " fox golf hotel")
+
+
+def test_short_sequences_end_in_sep_and_padding_and_replay(tokenizer, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("alpha beta gamma delta echo fox golf hotel india juliet\n" * 200)
+    packed = packed_sequences([str(corpus)], tokenizer, sequence_length=16)
+    full = [e["token_ids"].numpy() for e in packed]
+    cls, sep = VOCAB.index("[CLS]"), VOCAB.index("[SEP]")
+
+    def rows(rate, seed=0):
+        return [{k: v.numpy() for k, v in e.items()} for e in shorten_sequences(
+            packed, rate, seed, sep_token_id=sep, pad_token_id=0)]
+
+    assert all((r["token_ids"] == f).all() for r, f in zip(rows(0.0), full))
+    shortened = rows(1.0)
+    lengths = [int(r["padding_mask"].sum()) for r in shortened]
+    for row, original, n in zip(shortened, full, lengths):
+        # [CLS], a prefix of the packed row's body, [SEP], then padding only.
+        assert row["token_ids"][0] == cls and row["token_ids"][n - 1] == sep
+        np.testing.assert_array_equal(row["token_ids"][1:n - 1], original[1:n - 1])
+        assert not row["token_ids"][n:].any() and not row["padding_mask"][n:].any()
+        assert 4 <= n <= 16  # body length uniform in [2, L - 2]
+    assert len(set(lengths)) > 5
+    # A seeded share of the rows, and the same rows on every replay.
+    share = np.mean([(r["token_ids"] != f).any() for r, f in zip(rows(0.1), full)])
+    assert 0.03 < share < 0.2, share
+    again = rows(0.1)
+    assert all((a["token_ids"] == b["token_ids"]).all() for a, b in zip(rows(0.1), again))
+    assert any((a["token_ids"] != b["token_ids"]).any()
+               for a, b in zip(rows(0.5, seed=1), rows(0.5, seed=2)))
+    for bad in (-0.1, 1.5, "0.1", True):
+        with pytest.raises(ValueError, match="short_sequence_rate"):
+            shorten_sequences(packed, bad, 0, sep_token_id=sep, pad_token_id=0)
 
 
 def test_masked_batches_have_static_shapes(tokenizer, tmp_path):

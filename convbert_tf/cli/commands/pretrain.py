@@ -40,6 +40,9 @@ def register(subparsers):
     parser.add_argument("--optimizer", choices=("lamb", "adamw"), default=None,
                         help="lamb (small_budget) or adamw (released); docs/pretraining.md says "
                         "why short runs need lamb")
+    parser.add_argument("--short-sequence-rate", type=float, default=None,
+                        help="share of packed rows truncated to a random length (0.1, as in "
+                        "BERT and ELECTRA), so the model sees padding as fine-tuning does")
     parser.add_argument("--output-dir", default="convbert_pretraining")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-xla", action="store_true", help="disable XLA (debugging)")
@@ -77,7 +80,7 @@ def run(args):
     settings = {key: value for key, value in (
         ("batch_size", args.batch_size), ("learning_rate", args.learning_rate),
         ("warmup_fraction", args.warmup_fraction), ("rtd_weight", args.rtd_weight),
-        ("optimizer", args.optimizer),
+        ("optimizer", args.optimizer), ("short_sequence_rate", args.short_sequence_rate),
     ) if value is not None}
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if importlib.util.find_spec("tensorboard") is not None:
