@@ -8,6 +8,13 @@ Timing both files with the delegate off separates "int8 arithmetic is slower" fr
 XNNPACK". Ids models, batch 1 x `--seq`, round-robin, `num_threads` = CPU count. Writes
 `bench/results/tflite_int8_profile.json`.
 
+Per-op profile (`--perf`, needs Linux `perf`): LiteRT's Python API has no op profiler (its
+`benchmark_model` tool is not in the wheel), so each (model, quantization) file runs in a
+child process, warmed up, while `perf record` samples it; the samples' symbols (the wheel's
+`libpywrap_litert_common.so` keeps its static symbols) are grouped into the kernels they
+belong to (`KERNELS`: XNNPACK fp32 GEMM, XNNPACK dynamic-int8 GEMM, activation quantization,
+softmax, ...). The share per kernel says where the int8 model's time goes.
+
 Usage:
     python bench/tflite_int8_profile.py --models conv_bert_small,conv_bert_medium_small
 """
@@ -15,7 +22,9 @@ Usage:
 import argparse
 import json
 import os
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,13 +35,94 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.serving_common import cpu_info  # noqa: E402
 
+# Symbol pattern -> kernel, first match wins (perf's demangled symbol names, lower-cased).
+KERNELS = (
+    (r"xnn_qd8_f32_qc\d*w_(i)?gemm|xnn_qd8_f16|xnn_qs8_qc8w|xnn_qs8_.*gemm", "XNNPACK int8 GEMM (FC)"),
+    (r"xnn_f32_qd8_convert|xnn_f32_qs8|xnn_qd8_|quantize", "activation quantization (f32 -> int8)"),
+    (r"xnn_f32_(i)?gemm|xnn_f32_ppmm|xnn_pf32|xnn_f32_.*gemm", "XNNPACK fp32 GEMM (FC / BATCH_MATMUL)"),
+    (r"xnn_x32_transpose|xnn_.*transpose|transpose", "transpose"),
+    (r"raddstoreexpminusmax|rmax|softmax|xnn_f32_vexp", "softmax"),
+    (r"gelu|verf|vtanh", "GELU"),
+    (r"batch_matmul|batchmatmul|ruy::|gemmlowp|eigen.*contract|cpu_backend_gemm", "builtin GEMM"),
+    (r"fully_connected", "builtin FULLY_CONNECTED (other)"),
+    (r"layernorm|rsqrt|squared_difference|mean|reduce|vsqrdiff", "LayerNorm parts (MEAN, RSQRT, ...)"),
+    (r"xnn_f32_v(add|mul|sub|div|min|max|sqr)|vbinary|vunary|add|mul|sub", "element-wise"),
+    (r"gather|concatenation|pad|strided_slice|reshape|copy|memcpy|memmove|memset",
+     "data movement (GATHER, PAD, copies)"),
+    (r"pthreadpool|futex|sched_yield|spin|\[kernel|do_syscall|entry_syscall|native_",
+     "threads / kernel"),
+)
+
+
+def kernel_of(symbol):
+    lowered = symbol.lower()
+    for pattern, kernel in KERNELS:
+        if re.search(pattern, lowered):
+            return kernel
+    return "other"
+
+
+def child_run(path, seq, seconds):
+    """Child of `--perf`: warm up, print the PID, then invoke for `seconds`."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from bench.serving_latency import ids_inputs
+
+    run = Interpreter(model_path=path, num_threads=os.cpu_count()).get_signature_runner()
+    x = ids_inputs(1, seq)
+    for _ in range(3):
+        run(**x)
+    print("ready", flush=True)
+    calls, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        run(**x)
+        calls += 1
+    print(calls, flush=True)
+
+
+def perf_profile(path, seq, seconds, work):
+    """Samples a warmed-up child running `path` with `perf record`; share of time per kernel."""
+    child = subprocess.Popen([sys.executable, __file__, "--child", path, "--seq", str(seq),
+                              "--seconds", str(seconds + 2)],
+                             stdout=subprocess.PIPE, text=True, env={**os.environ,
+                                                                     "PYTHONPATH": REPO})
+    assert child.stdout.readline().strip() == "ready"
+    data = os.path.join(work, "perf.data")
+    subprocess.run(["perf", "record", "-q", "-F", "1999", "-p", str(child.pid), "-o", data,
+                    "--", "sleep", str(seconds)], check=True, capture_output=True)
+    child.wait()
+    report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                             "--sort", "symbol", "--percent-limit", "0.05"],
+                            check=True, capture_output=True, text=True).stdout
+    kernels, symbols = {}, []
+    for line in report.splitlines():
+        match = re.match(r"\s*([\d.]+)%\s+\[.\]\s+(.*\S)", line)
+        if not match:
+            continue
+        share, symbol = float(match.group(1)), match.group(2)
+        kernels[kernel_of(symbol)] = kernels.get(kernel_of(symbol), 0.0) + share
+        symbols.append({"symbol": symbol[:120], "percent": share, "kernel": kernel_of(symbol)})
+    return {"kernels_percent": {k: round(v, 2) for k, v in
+                                sorted(kernels.items(), key=lambda kv: -kv[1])},
+            "top_symbols": symbols[:15], "seconds_sampled": seconds}
+
 
 def main():
+    if "--child" in sys.argv:
+        child = argparse.ArgumentParser()
+        child.add_argument("--child")
+        child.add_argument("--seq", type=int)
+        child.add_argument("--seconds", type=float)
+        known = child.parse_args()
+        return child_run(known.child, known.seq, known.seconds)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="conv_bert_small,conv_bert_medium_small")
     parser.add_argument("--seq", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--perf", action="store_true",
+                        help="also sample each file with Linux `perf` (per-kernel shares)")
+    parser.add_argument("--perf-seconds", type=float, default=8.0)
     parser.add_argument("--output", default=os.path.join(REPO, "bench", "results",
                                                          "tflite_int8_profile.json"))
     args = parser.parse_args()
@@ -47,7 +137,7 @@ def main():
     for name in args.models.split(","):
         task, _ = build_task(name, args.quick)
         with tempfile.TemporaryDirectory() as work:
-            runners, ops = {}, {}
+            runners, ops, profiles = {}, {}, {}
             for quantization in (None, "dynamic_int8"):
                 path = os.path.join(work, f"{quantization}.tflite")
                 export_tflite(task, path, quantization=quantization, sequence_length=args.seq)
@@ -60,6 +150,9 @@ def main():
                                               experimental_op_resolver_type=resolver)
                     key = f"{quantization or 'float32'}, {'XNNPACK' if delegate else 'builtin'}"
                     runners[key] = interpreter.get_signature_runner()
+                if args.perf:
+                    profiles[quantization or "float32"] = perf_profile(
+                        path, args.seq, args.perf_seconds, work)
             x = ids_inputs(1, args.seq)
             for run in runners.values():
                 run(**x)
@@ -78,6 +171,8 @@ def main():
             "xnnpack_speedup_int8": p50["dynamic_int8, builtin"] / p50["dynamic_int8, XNNPACK"],
             "ops": ops,
         }
+        if profiles:
+            report["models"][name]["perf_profile"] = profiles
         print(json.dumps({name: {k: round(v, 2) for k, v in report["models"][name].items()
                                  if isinstance(v, float)} | {"p50": p50}}), flush=True)
     report["environment"] = {**cpu_info(), "rounds": args.rounds}

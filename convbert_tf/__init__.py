@@ -5,8 +5,9 @@ training / export / CLI; imports only point down.
 
 Public names are resolved lazily (PEP 562), so `import convbert_tf` and `convbert-tf --help`
 do not pay for importing TensorFlow until a model, layer or tokenizer is used. Saved `.keras`
-files still load with only `import convbert_tf`: Keras imports the module recorded in each
-object's config, which registers the class.
+files still load with only `import convbert_tf` (in either order with `import keras`): Keras'
+registry gets a stand-in for each class that imports the real one on use
+(`convbert_tf.deferred_registration`).
 
 This module is also the composition root: it registers the checkpoint loaders that models /
 preprocessing / tasks call for `hf://` handles and checkpoint files (`convbert_tf.loaders`),
@@ -15,6 +16,7 @@ importing `convbert_tf.checkpoints` only when one is used.
 
 import importlib
 
+from convbert_tf import deferred_registration as _deferred_registration
 from convbert_tf import loaders as _loaders
 
 __version__ = "0.1.0"
@@ -76,6 +78,7 @@ def _load_checkpoint(path, dtype=None):
 
 _loaders.register_loader("hf_preset", _hf_preset)
 _loaders.register_loader("checkpoint", _load_checkpoint)
+_deferred_registration.install()
 
 
 def __getattr__(name):

@@ -17,6 +17,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "convbert_tf"
 FLOORS = {
     "internals": 0,
     "loaders": 0,
+    "deferred_registration": 0,
     "layers": 1,
     "models": 2,
     "optimizers": 3,
