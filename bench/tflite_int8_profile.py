@@ -35,22 +35,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.serving_common import cpu_info  # noqa: E402
 
-# Symbol pattern -> kernel, first match wins (perf's demangled symbol names, lower-cased).
+# Symbol pattern -> kernel key, first match wins (perf's demangled symbol names, lower-cased).
+# Keys: XNNPACK fp32 GEMM (FULLY_CONNECTED / BATCH_MATMUL), XNNPACK int8 GEMM (dynamic-range
+# FULLY_CONNECTED), activation quantization (range search + f32 -> int8), transpose, softmax,
+# GELU, builtin GEMM / FULLY_CONNECTED (no delegate), LayerNorm parts (MEAN, RSQRT, ...),
+# element-wise, data movement (GATHER, PAD, copies, weight packing), thread pool (dispatch and
+# spin-wait; kernel).
 KERNELS = (
-    (r"xnn_qd8_f32_qc\d*w_(i)?gemm|xnn_qd8_f16|xnn_qs8_qc8w|xnn_qs8_.*gemm", "XNNPACK int8 GEMM (FC)"),
-    (r"xnn_f32_qd8_convert|xnn_f32_qs8|xnn_qd8_|quantize", "activation quantization (f32 -> int8)"),
-    (r"xnn_f32_(i)?gemm|xnn_f32_ppmm|xnn_pf32|xnn_f32_.*gemm", "XNNPACK fp32 GEMM (FC / BATCH_MATMUL)"),
+    (r"xnn_qd8_f32_qc\d*w_(i)?gemm|xnn_qd8_f16|xnn_qs8_qc8w|xnn_qs8_.*gemm", "xnnpack_int8_gemm"),
+    (r"xnn_f32_qd8_convert|xnn_f32_qs8|xnn_qd8_|quantize|rminmax", "activation_quantization"),
+    (r"xnn_f32_(i)?gemm|xnn_f32_ppmm|xnn_pf32|xnn_f32_.*gemm", "xnnpack_fp32_gemm"),
     (r"xnn_x32_transpose|xnn_.*transpose|transpose", "transpose"),
     (r"raddstoreexpminusmax|rmax|softmax|xnn_f32_vexp", "softmax"),
-    (r"gelu|verf|vtanh", "GELU"),
-    (r"batch_matmul|batchmatmul|ruy::|gemmlowp|eigen.*contract|cpu_backend_gemm", "builtin GEMM"),
-    (r"fully_connected", "builtin FULLY_CONNECTED (other)"),
-    (r"layernorm|rsqrt|squared_difference|mean|reduce|vsqrdiff", "LayerNorm parts (MEAN, RSQRT, ...)"),
-    (r"xnn_f32_v(add|mul|sub|div|min|max|sqr)|vbinary|vunary|add|mul|sub", "element-wise"),
-    (r"gather|concatenation|pad|strided_slice|reshape|copy|memcpy|memmove|memset",
-     "data movement (GATHER, PAD, copies)"),
-    (r"pthreadpool|futex|sched_yield|spin|\[kernel|do_syscall|entry_syscall|native_",
-     "threads / kernel"),
+    (r"gelu|verf|vtanh", "gelu"),
+    (r"batch_matmul|batchmatmul|ruy::|gemmlowp|eigen.*contract|cpu_backend_gemm", "builtin_gemm"),
+    (r"fully_connected", "builtin_fully_connected"),
+    (r"layernorm|rsqrt|squared_difference|mean|reduce|vsqrdiff", "layernorm_parts"),
+    (r"xnn_f32_v(add|mul|sub|div|min|max|sqr)|vbinary|vunary|add|mul|sub", "elementwise"),
+    (r"gather|concatenation|pad|strided_slice|reshape|copy|memcpy|memmove|memset|packw",
+     "data_movement"),
+    (r"pthreadpool|thread_main|thread_parallelize|futex|sched_yield|spin|\[kernel|syscall|"
+     r"native_", "thread_pool"),
 )
 
 
@@ -99,7 +104,7 @@ def perf_profile(path, seq, seconds, work):
         match = re.match(r"\s*([\d.]+)%\s+\[.\]\s+(.*\S)", line)
         if not match:
             continue
-        share, symbol = float(match.group(1)), match.group(2)
+        share, symbol = float(match.group(1)), match.group(2).strip()
         kernels[kernel_of(symbol)] = kernels.get(kernel_of(symbol), 0.0) + share
         symbols.append({"symbol": symbol[:120], "percent": share, "kernel": kernel_of(symbol)})
     return {"kernels_percent": {k: round(v, 2) for k, v in
