@@ -105,8 +105,9 @@ def perf_profile(path, seq, seconds, work):
         if not match:
             continue
         share, symbol = float(match.group(1)), match.group(2).strip()
-        kernels[kernel_of(symbol)] = kernels.get(kernel_of(symbol), 0.0) + share
-        symbols.append({"symbol": symbol[:120], "percent": share, "kernel": kernel_of(symbol)})
+        kernel = kernel_of(symbol)
+        kernels[kernel] = kernels.get(kernel, 0.0) + share
+        symbols.append({"symbol": symbol[:120], "percent": share, "kernel": kernel})
     return {"kernels_percent": {k: round(v, 2) for k, v in
                                 sorted(kernels.items(), key=lambda kv: -kv[1])},
             "top_symbols": symbols[:15], "seconds_sampled": seconds}

@@ -164,6 +164,14 @@ def _greedy_pack(dataset, capacity):
     return packed.map(lambda ids, used, emit: (ids, used))
 
 
+def _close_row(ids, used, sep_id, pad_id):
+    """`ids` (`[CLS]` at 0, body at `1..used`) -> `[CLS] body [SEP] pad...` and its mask."""
+    positions = tf.range(tf.shape(ids)[0])
+    token_ids = tf.where(positions == used + 1, sep_id,
+                         tf.where(positions <= used, ids, pad_id))
+    return token_ids, tf.cast(positions <= used + 1, tf.int32)
+
+
 def packed_sequences(files, tokenizer, sequence_length=128):
     """An unbatched dataset of packed `{token_ids, segment_ids, padding_mask}` (int32, [L]).
 
@@ -184,13 +192,10 @@ def packed_sequences(files, tokenizer, sequence_length=128):
     packed = _greedy_pack(tokens.flat_map(lambda ids: _chunks(ids, capacity)), capacity)
     cls_id, sep_id, pad_id = tokenizer.cls_token_id, tokenizer.sep_token_id, \
         tokenizer.pad_token_id
-    positions = tf.range(sequence_length)
 
     def finish(ids, used):
-        body = tf.concat([[cls_id], ids, [pad_id]], axis=0)
-        token_ids = tf.where(positions == used + 1, sep_id,
-                             tf.where(positions <= used, body, pad_id))
-        padding_mask = tf.cast(positions <= used + 1, tf.int32)
+        token_ids, padding_mask = _close_row(tf.concat([[cls_id], ids, [pad_id]], axis=0),
+                                             used, sep_id, pad_id)
         return {"token_ids": token_ids, "segment_ids": tf.zeros_like(token_ids),
                 "padding_mask": padding_mask}
 
@@ -236,11 +241,10 @@ def shorten_sequences(sequences, short_sequence_rate, seed, *, sep_token_id, pad
         used = tf.reduce_sum(row["padding_mask"]) - 2   # body tokens between [CLS] and [SEP]
         target = 2 + tf.cast(draw[1] * tf.cast(length - 3, tf.float32), tf.int32)
         new_used = tf.where(draw[0] < rate, tf.minimum(used, target), used)
-        positions = tf.range(length)
-        token_ids = tf.where(positions == new_used + 1, sep_token_id,
-                             tf.where(positions <= new_used, row["token_ids"], pad_token_id))
+        token_ids, padding_mask = _close_row(row["token_ids"], new_used, sep_token_id,
+                                             pad_token_id)
         return {**row, "token_ids": token_ids,
-                "padding_mask": tf.cast(positions <= new_used + 1, row["padding_mask"].dtype)}
+                "padding_mask": tf.cast(padding_mask, row["padding_mask"].dtype)}
 
     return sequences.enumerate().map(shorten)
 
