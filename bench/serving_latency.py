@@ -22,14 +22,16 @@ Sections (`--sections`, default all):
 
 Each (variant, shape) records p50 / p99 latency (ms), throughput (sequences/s at p50) and the
 artifact's size. Writes `bench/results/serving_latency.json` (with the CPU model and flags)
-and `bench/results/serving_latency.png`. With `--merge`, sections/models of this run replace
-those of the same name in an existing JSON, so the full table can be built from several
-shorter runs. Run under `flock /tmp/cpu.lock` on a shared machine.
+and `bench/results/serving_latency.png`. With `--merge`, this run's results replace those of
+the same name in an existing JSON: whole sections for `buckets` / `seqlen`, single
+(model, variant, shape) rows for `latency` (the other shapes of a model are kept), so the full
+table can be built from several shorter runs. Run under `flock /tmp/cpu.lock` on a shared machine.
 
 Usage:
     python bench/serving_latency.py --quick                       # smoke test (< 30 s)
     python bench/serving_latency.py --models conv_bert_small,bert_small --sections latency
     python bench/serving_latency.py --sections buckets,seqlen --merge
+    python bench/serving_latency.py --sections latency --shapes 32x128,1x512 --merge
 """
 
 import argparse
@@ -369,6 +371,24 @@ def plot(report, path):
     plt.close(fig)
 
 
+def merge_latency(old, new):
+    """`old` latency section updated by `new` row by row: `{model: {"config", "variants":
+    {variant: {shape: row}}}}`; a model's config and a variant's shapes not in `new` are kept.
+    """
+    merged = {name: {**entry, "variants": {v: dict(rows) for v, rows in entry["variants"].items()}}
+              for name, entry in old.items()}
+    for name, entry in new.items():
+        target = merged.setdefault(name, {"config": entry["config"], "variants": {}})
+        target["config"] = entry["config"]
+        for variant, rows in entry["variants"].items():
+            kept = target["variants"].get(variant, {})
+            if "unavailable" in rows or "unavailable" in kept:  # a reason, not shape rows
+                target["variants"][variant] = dict(rows)
+            else:
+                target["variants"][variant] = {**kept, **rows}
+    return merged
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS))
@@ -427,10 +447,11 @@ def main(argv=None):
 
     if "latency" in args.sections:
         def save(results):
-            write({**report, "latency": {**report.get("latency", {}), **results},
+            write({**report, "latency": merge_latency(report.get("latency", {}), results),
                    "environment": env})
 
-        report.setdefault("latency", {}).update(section_latency(args, shapes, save))
+        report["latency"] = merge_latency(report.get("latency", {}),
+                                          section_latency(args, shapes, save))
     if "buckets" in args.sections:
         report["buckets"] = section_buckets(args)
     if "seqlen" in args.sections:
