@@ -19,11 +19,13 @@ recall / precision, generator accuracy) with the CPU description.
 
     python bench/pretraining_collapse.py                  # ~15 min on 2 cores
     python bench/pretraining_collapse.py --quick          # smoke test
+    python bench/pretraining_collapse.py --settings lamb:1e-2 --merge   # rerun one setting
 """
 
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +100,17 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
             "min_spread": float(np.min([r["spread"] for r in records]))}
 
 
+def start_results(args, machine_info):
+    """A new results dict, or with `--merge` the one in `--output` (its other rows kept)."""
+    if args.merge and os.path.exists(args.output):
+        with open(args.output) as f:
+            results = json.load(f)
+        results["merged"] = results.get("merged", []) + [
+            {**vars(args), "machine": machine_info}]
+        return results
+    return {"machine": machine_info, "args": vars(args), "models": {}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="convbert,bert",
@@ -108,6 +121,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sequence-length", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="smoke test: 4 eager steps")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other (model, setting) rows of --output and replace "
+                             "only those run now; each row records its own commit and CPU")
     parser.add_argument("--output", default=os.path.join(HERE, "results",
                                                          "pretraining_collapse.json"))
     args = parser.parse_args()
@@ -123,7 +139,10 @@ def main():
 
     tokenizer = ConvBertTokenizer()
     started = time.time()
-    results = {"machine": machine(), "args": vars(args), "models": {}}
+    results = start_results(args, machine())
+    stamp = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                                      capture_output=True, text=True).stdout.strip(),
+             "cpu": machine()["cpu"]}
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         results["corpus"] = build_corpus(corpus)
@@ -131,10 +150,11 @@ def main():
             lines = [line.strip() for line in f if line.strip()]
         probe_lines = lines[::max(1, len(lines) // 32)][:32]
         for kind in args.models.split(","):
-            results["models"][kind] = {}
+            results["models"].setdefault(kind, {})
             for setting in settings:
-                results["models"][kind][setting["name"]] = run_setting(
-                    kind, setting, corpus, probe_lines, tokenizer, args, workdir)
+                results["models"][kind][setting["name"]] = {
+                    **run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir),
+                    **stamp}
     results["wall_seconds"] = round(time.time() - started, 1)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:

@@ -53,6 +53,7 @@ _EXPORTS = {
     "GroupBertTokenClassifier": "convbert_tf.tasks",
     # optimizers (training re-exports them)
     "fine_tuning_optimizer": "convbert_tf.optimizers",
+    "Lamb": "convbert_tf.optimizers",
     "LayerwiseAdamW": "convbert_tf.optimizers",
     "WarmupLinearDecay": "convbert_tf.optimizers",
     # checkpoints

@@ -1,9 +1,11 @@
-"""The fine-tuning optimizer: layer-wise-decay AdamW, its warmup schedule, and the recipe.
+"""The optimizers: layer-wise-decay AdamW (fine-tuning), LAMB (pretraining), the warmup
+schedule, and the fine-tuning recipe.
 
 It sits below the tasks (whose `compile()` defaults to the recipe) and above the backbones
 (whose variable paths it reads); `convbert_tf.training` re-exports it.
 """
 
+from convbert_tf.optimizers.lamb import Lamb
 from convbert_tf.optimizers.layerwise_adamw import (
     DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY,
     LayerwiseAdamW,
@@ -14,6 +16,7 @@ from convbert_tf.optimizers.schedules import WarmupLinearDecay
 
 __all__ = [
     "DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY",
+    "Lamb",
     "LayerwiseAdamW",
     "RECIPE_EPSILON",
     "WarmupLinearDecay",

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 
-def _update_step_views(variable):
+def update_step_views(variable):
     """`variable` and what Keras' TensorFlow optimizer passes to `update_step` in its place.
 
     There, `update_step` gets `variable.value` (the `tf.Variable`), and under a
@@ -105,7 +105,7 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
         # first has a Keras path: key the (factor, decays) pair by every one of those objects.
         for variable in var_list:
             entry = (self.lr_factor(variable), self.decays(variable))
-            for obj in _update_step_views(variable):
+            for obj in update_step_views(variable):
                 self.variable_factors[id(obj)] = entry
         # Keras' decay would use the global rate before `update_step`: ours replaces it.
         self.exclude_from_weight_decay(var_list=var_list)

@@ -16,6 +16,7 @@ from keras import ops
 
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
+from convbert_tf.optimizers.lamb import Lamb
 from convbert_tf.optimizers.schedules import WarmupLinearDecay
 from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
 from convbert_tf.tasks.masked_lm import masked_lm_head
@@ -161,7 +162,9 @@ def pretraining_optimizer(learning_rate=5e-4, num_train_steps=None, warmup_steps
     post-LN ConvBERT discriminator then maps every token to nearly the same vector, even when
     every replacement is a uniformly random token. `bench/pretraining_collapse.py` measures
     it; docs/pretraining.md has the numbers, including the limit: keras-hub's BERT encoder
-    collapses under LAMB at 1e-2 as well.
+    collapses under LAMB at 1e-2 as well. LayerNorm parameters and biases get the plain Adam
+    step (`convbert_tf.optimizers.Lamb`'s `exclude_from_layer_adaptation`, as in the reference
+    LAMB): under `keras.optimizers.Lamb` the zero-initialised ones never leave zero.
 
     Args:
         learning_rate: peak rate.
@@ -179,7 +182,7 @@ def pretraining_optimizer(learning_rate=5e-4, num_train_steps=None, warmup_steps
     if num_train_steps is not None:
         schedule = WarmupLinearDecay(learning_rate, total_steps=num_train_steps,
                                      warmup_steps=min(warmup_steps, num_train_steps))
-    cls = keras.optimizers.AdamW if optimizer == "adamw" else keras.optimizers.Lamb
+    cls = keras.optimizers.AdamW if optimizer == "adamw" else Lamb
     result = cls(learning_rate=schedule, weight_decay=weight_decay, epsilon=1e-6)
     result.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     return result

@@ -9,6 +9,7 @@ import importlib
 
 _EXPORTS = {
     "fine_tuning_optimizer": "convbert_tf.optimizers.recipe",
+    "Lamb": "convbert_tf.optimizers.lamb",
     "LayerwiseAdamW": "convbert_tf.optimizers.layerwise_adamw",
     "layerwise_lr_factor": "convbert_tf.optimizers.layerwise_adamw",
     "WarmupLinearDecay": "convbert_tf.optimizers.schedules",

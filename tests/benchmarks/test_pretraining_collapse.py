@@ -11,7 +11,7 @@ from tests.conftest import REPO_ROOT
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "bench"))
 
-from pretraining_collapse import parse_setting  # noqa: E402
+from pretraining_collapse import parse_setting, start_results  # noqa: E402
 
 
 def test_settings_parse_and_bad_ones_are_named():
@@ -39,3 +39,17 @@ def test_quick_run_records_the_spread(tmp_path):
     # Step 0 is the fresh model: its outputs differ from sentence to sentence.
     assert setting["history"][0]["spread"] > 0.1
     assert "discriminator_recall" in setting["history"][-1]
+
+
+def test_merge_keeps_the_other_rows(tmp_path):
+    import argparse
+
+    output = tmp_path / "collapse.json"
+    old = {"machine": {"cpu": "old"}, "args": {}, "models": {"bert": {"adamw_2e-3": {"x": 1}}}}
+    output.write_text(json.dumps(old))
+    args = argparse.Namespace(merge=True, output=str(output), settings="lamb:1e-2")
+    results = start_results(args, {"cpu": "new"})
+    assert results["models"] == old["models"] and results["machine"] == {"cpu": "old"}
+    assert results["merged"][0]["machine"] == {"cpu": "new"}
+    args.merge = False
+    assert start_results(args, {"cpu": "new"})["models"] == {}

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from convbert_tf.models import ConvBertBackbone
+from convbert_tf.optimizers import Lamb
 from convbert_tf.tasks.electra_pretrainer import (
     ConvBertElectraPretrainer,
     generator_config,
@@ -232,7 +233,7 @@ def test_groupbert_discriminator_pretrains_with_a_groupbert_generator():
 def test_pretraining_optimizer_lamb_and_adamw():
     # LAMB (the small-budget recipe) and AdamW (the released one) share the schedule and the
     # no-decay exclusions; the LAMB step of a variable is a fixed share of its own norm.
-    for name, cls in (("lamb", keras.optimizers.Lamb), ("adamw", keras.optimizers.AdamW)):
+    for name, cls in (("lamb", Lamb), ("adamw", keras.optimizers.AdamW)):
         optimizer = pretraining_optimizer(1e-2, num_train_steps=100, warmup_steps=10,
                                           optimizer=name)
         assert type(optimizer) is cls
@@ -244,5 +245,9 @@ def test_pretraining_optimizer_lamb_and_adamw():
     step = np.linalg.norm(0.02 - kernel.numpy())
     # ||w|| = 0.08: one LAMB step moves it by lr * ||w|| (+ decay), not by lr per entry.
     np.testing.assert_allclose(step, 1e-2 * 0.08 * (1 + 0.01), rtol=1e-3)
+    # A zero bias is exempt from the trust ratio (else it would never leave zero): Adam step.
+    bias = keras.Variable(np.zeros(4, "float32"), name="bias")
+    pretraining_optimizer(1e-2, optimizer="lamb").apply_gradients([(np.ones(4, "float32"), bias)])
+    np.testing.assert_allclose(bias.numpy(), -1e-2, rtol=1e-3)
     with pytest.raises(ValueError, match="`optimizer` must be \"adamw\" or \"lamb\""):
         pretraining_optimizer(optimizer="sgd")

@@ -130,13 +130,15 @@ def test_pretrain_argument_errors(corpus, tmp_path):
 
 
 def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
-    # Measured (this corpus, seed 0, steps 161-240, with 10% short rows): RTD recall 0.646 at
-    # precision 1.0, and the spread of the discriminator's outputs across sentences 0.673
-    # (without short rows: 0.644, 0.999, 0.664; 0.527 fresh). With the
-    # previous recipe (AdamW 2e-3) the spread fell to 0.097 by step 160: the representation
-    # collapse that kept pretrained models from fine-tuning (docs/pretraining.md). Bounds at
-    # about half of the measurement; the generator's accuracy (0.086, the unigram level of
-    # this tiny corpus) only has to leave chance.
+    # Measured (this corpus, seed 0, steps 201-240, with 10% short rows, LAMB whose biases and
+    # LayerNorm parameters take Adam steps): generator accuracy 0.206, RTD recall 0.250 at
+    # precision 1.0, spread of the discriminator's outputs across sentences 0.687 (0.527
+    # fresh). Under `keras.optimizers.Lamb`, whose trust ratio froze every zero-initialised
+    # bias, the generator stayed at 0.086 (the unigram level of this tiny corpus) and recall
+    # was 0.646 against those easier replacements. With the recipe before LAMB (AdamW 2e-3)
+    # the spread fell to 0.097 by step 160: the representation collapse that kept pretrained
+    # models from fine-tuning (docs/pretraining.md). Bounds at about half of the measurement;
+    # a generator above 0.1 has learned context past the unigram level.
     from keras import ops
 
     from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
@@ -150,15 +152,16 @@ def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
                                    checkpoint_every=40, sequence_length=16, batch_size=16,
                                    seed=0, verbose=0)
     last = history[-1]
-    assert last["step"] == 240
-    assert last["discriminator_recall"] > 0.3
-    assert last["discriminator_precision"] > 0.5
-    assert last["generator_accuracy"] > 0.04
     probe = ConvBertTextClassifierPreprocessor(tokenizer, sequence_length=16)(SENTENCES)
     outputs = ops.convert_to_numpy(disc(probe)["sequence_output"])
+    # Printed before the bounds are checked, so that a failure shows every measurement.
     print(f"recall {last['discriminator_recall']}, precision "
           f"{last['discriminator_precision']}, generator accuracy "
           f"{last['generator_accuracy']}, spread {outputs[:, 1:4].std(axis=0).mean():.3f}")
+    assert last["step"] == 240
+    assert last["discriminator_recall"] > 0.12
+    assert last["discriminator_precision"] > 0.5
+    assert last["generator_accuracy"] > 0.1
     assert outputs[:, 1:4].std(axis=0).mean() > 0.3
 
     # The discriminator flows on unchanged: preset -> classifier on raw strings.
