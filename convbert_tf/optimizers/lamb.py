@@ -80,6 +80,9 @@ class Lamb(keras.optimizers.Optimizer):
                 self.slots[id(obj)] = (index, self.adapts(variable))
 
     def update_step(self, gradient, variable, learning_rate):
+        if id(variable) not in self.slots:
+            raise ValueError(f"Lamb was built for other variables than {variable.name!r}; "
+                             "create a new optimizer for a new set of variables.")
         index, adapts = self.slots[id(variable)]
         m = self.momentums[index]
         v = self.velocities[index]

@@ -69,6 +69,10 @@ def test_name_patterns_select_the_exempt_variables():
     assert optimizer.adapts(kernel) and optimizer.adapts(beta) and not optimizer.adapts(bias)
     with pytest.raises(TypeError, match="`exclude_from_layer_adaptation` must be a list"):
         Lamb(exclude_from_layer_adaptation="bias")
+    built = Lamb(LR)
+    built.build([kernel])
+    with pytest.raises(ValueError, match="built for other variables than 'bias'"):
+        built.update_step(np.ones(4, "float32"), bias, LR)
 
 
 def test_config_round_trip_and_fit_under_xla():
