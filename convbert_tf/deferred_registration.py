@@ -59,6 +59,7 @@ SERIALIZABLE = {
     "GroupBertMaskedLM": "convbert_tf.tasks.groupbert_tasks",
     "GroupBertQuestionAnswerer": "convbert_tf.tasks.groupbert_tasks",
     "GroupBertTokenClassifier": "convbert_tf.tasks.groupbert_tasks",
+    "Lamb": "convbert_tf.optimizers.lamb",
     "LayerwiseAdamW": "convbert_tf.optimizers.layerwise_adamw",
     "WarmupLinearDecay": "convbert_tf.optimizers.schedules",
     "MatthewsCorrelation": "convbert_tf.training.metrics",

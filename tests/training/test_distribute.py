@@ -105,10 +105,10 @@ def _finish_all(processes):
     return outputs
 
 
-def _load(tmp_path, name, suffix=""):
+def _load(tmp_path, name):
     with open(tmp_path / f"{name}.json") as handle:
         result = json.load(handle)
-    weights = np.load(tmp_path / f"{name}{suffix}.npz")
+    weights = np.load(tmp_path / f"{name}.npz")
     return result, [weights[k] for k in sorted(weights.files, key=lambda k: int(k[4:]))]
 
 
@@ -149,15 +149,8 @@ def test_mirrored_and_multi_worker_match_single_device(tmp_path):
                                    err_msg=name)
         for got, want in zip(weights, single_weights):
             np.testing.assert_allclose(got, want, atol=WEIGHT_ATOL, err_msg=name)
-        # `convbert_tf.optimizers.Lamb` (the pretraining optimizer) under the same strategy.
-        np.testing.assert_allclose(result["lamb_losses"], single["lamb_losses"],
-                                   rtol=LOSS_RTOL, err_msg=f"{name} (Lamb)")
-        for got, want in zip(_load(tmp_path, name, "_lamb")[1],
-                             _load(tmp_path, "single", "_lamb")[1]):
-            np.testing.assert_allclose(got, want, atol=WEIGHT_ATOL, err_msg=f"{name} (Lamb)")
     # The losses actually moved (the comparison is not between constants).
     assert single["losses"][-1] < single["losses"][0]
-    assert single["lamb_losses"][-1] < single["lamb_losses"][0]
 
 
 def test_ports_avoid_the_ephemeral_range_and_taken_ports():

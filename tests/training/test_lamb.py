@@ -89,3 +89,24 @@ def test_config_round_trip_and_fit_under_xla():
     model.fit(x, np.ones((8, 2), "float32"), epochs=2, verbose=0)
     for old, new in zip(before, model.weights):
         assert not np.allclose(old, new.numpy())  # the zero bias moves too
+
+
+def test_under_a_mirrored_strategy_it_matches_one_device():
+    # Under `tf.distribute`, `update_step` receives each replica's variable, not the Keras one:
+    # the slots must be found through them (`update_step_views`).
+    import tensorflow as tf
+
+    def train(strategy):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+            model.compile(optimizer=Lamb(1e-2, weight_decay=0.01), loss="mse")
+        x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+        model.fit(x, np.ones((8, 2), "float32"), batch_size=4, epochs=2, verbose=0)
+        return [w.numpy() for w in model.weights]
+
+    single = train(tf.distribute.get_strategy())
+    mirrored = train(tf.distribute.MirroredStrategy(["/cpu:0"]))
+    for a, b in zip(mirrored, single):
+        np.testing.assert_allclose(a, b, rtol=1e-6)  # same ops, one replica: exact in practice
+    assert not np.allclose(single[1], 0.0)  # the zero bias trained
