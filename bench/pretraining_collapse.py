@@ -139,10 +139,11 @@ def main():
 
     tokenizer = ConvBertTokenizer()
     started = time.time()
-    results = start_results(args, machine())
+    machine_info = machine()
+    results = start_results(args, machine_info)
     stamp = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
                                       capture_output=True, text=True).stdout.strip(),
-             "cpu": machine()["cpu"]}
+             "cpu": machine_info["cpu"]}
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         results["corpus"] = build_corpus(corpus)
