@@ -12,7 +12,10 @@ Settings (`--settings`, comma-separated `optimizer:learning_rate[:replace]`):
 * `adamw:2e-3:uniform` — the same, but every masked position gets a uniformly random token
   instead of a generator sample (the easiest possible RTD task), to tell an optimizer effect
   from a task effect;
-* `adamw:5e-4`, `lamb:5e-3`, `lamb:1e-2` — lower Adam rates and LAMB (the current recipe).
+* `adamw:5e-4`, `lamb:5e-3`, `lamb:1e-2` — lower Adam rates and LAMB (the current recipe);
+* a trailing `:init<std>` (e.g. `adamw:2e-3:uniform:init0.05`) builds the discriminator with
+  `initializer_range=<std>` instead of its default (ConvBERT / GroupBERT: 0.02; the BERT
+  baseline's keras-hub layers: Glorot), to test the initial weight scale.
 
 Writes `bench/results/pretraining_collapse.json` (per model and setting: per-block spread, RTD loss /
 recall / precision, generator accuracy) with the CPU description.
@@ -38,16 +41,26 @@ DEFAULT_SETTINGS = "adamw:2e-3,adamw:2e-3:uniform,adamw:5e-4,lamb:5e-3,lamb:1e-2
 
 
 def parse_setting(text):
+    """`optimizer:learning_rate[:uniform][:init<std>]` -> a setting dict (the module doc)."""
     parts = text.split(":")
-    if len(parts) not in (2, 3) or parts[0] not in ("adamw", "lamb") \
-            or (len(parts) == 3 and parts[2] != "uniform"):
+    extra = parts[2:]
+    uniform = "uniform" in extra
+    inits = [p for p in extra if p.startswith("init")]
+    ok = (len(parts) >= 2 and parts[0] in ("adamw", "lamb") and len(extra) <= 2
+          and len(extra) == uniform + len(inits) and len(inits) <= 1)
+    try:
+        learning_rate = float(parts[1])
+        init = float(inits[0][4:]) if inits else None
+    except (IndexError, ValueError):
+        ok = False
+    if not ok or (init is not None and init <= 0):
         raise argparse.ArgumentTypeError(
-            f"--settings: expected optimizer:learning_rate[:uniform] with optimizer adamw or "
-            f"lamb, got {text!r}")
+            f"--settings: expected optimizer:learning_rate[:uniform][:init<std>] with "
+            f"optimizer adamw or lamb (e.g. adamw:2e-3:uniform:init0.05), got {text!r}")
     # The key in the results file: no ":" (the docs' result markers read it in a key path).
     return {"name": text.replace(":", "_"), "optimizer": parts[0],
-            "learning_rate": float(parts[1]),
-            "uniform_replacements": len(parts) == 3}
+            "learning_rate": learning_rate, "uniform_replacements": uniform,
+            "initializer_range": init}
 
 
 def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
@@ -61,7 +74,8 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
     from convbert_tf.training.pretraining import pretrain
 
     keras.utils.set_random_seed(0)
-    disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
+    disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length,
+                         initializer_range=setting["initializer_range"])
     generator = make_generator(kind, disc, args.sequence_length)
     probe = ConvBertTextClassifierPreprocessor(tokenizer, args.sequence_length)(probe_lines)
 

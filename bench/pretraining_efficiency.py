@@ -72,11 +72,15 @@ def bert_baseline_class():
     class BertBaselineBackbone(keras_hub.models.Backbone):
         def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim,
                      intermediate_dim, embedding_dim=None, dropout=0.1,
-                     max_sequence_length=512, num_segments=2, embeddings=None, **kwargs):
+                     max_sequence_length=512, num_segments=2, embeddings=None,
+                     initializer_range=None, **kwargs):
             embedding_dim = embedding_dim or hidden_dim
+            init = ("glorot_uniform" if initializer_range is None
+                    else keras.initializers.TruncatedNormal(stddev=initializer_range))
             self.embeddings = embeddings or BertEmbedding(
                 vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
-                layer_norm_epsilon=1e-12, name="embeddings")
+                layer_norm_epsilon=1e-12, name="embeddings",
+                embeddings_initializer=None if initializer_range is None else init)
             self.token_embedding = self.embeddings.token_embedding
             inputs = {name: keras.Input((None,), dtype="int32", name=name)
                       for name in ("token_ids", "segment_ids", "padding_mask")}
@@ -86,7 +90,8 @@ def bert_baseline_class():
             for i in range(num_layers):
                 x = keras_hub.layers.TransformerEncoder(
                     intermediate_dim, num_heads, dropout=dropout, activation="gelu",
-                    layer_norm_epsilon=1e-12, name=f"transformer_layer_{i}",
+                    layer_norm_epsilon=1e-12, kernel_initializer=init,
+                    name=f"transformer_layer_{i}",
                 )(x, padding_mask=inputs["padding_mask"])
             super().__init__(inputs=inputs, outputs={"sequence_output": x,
                                                      "pooled_output": x[:, 0]}, **kwargs)
@@ -95,17 +100,22 @@ def bert_baseline_class():
             self.hidden_dim, self.intermediate_dim = hidden_dim, intermediate_dim
             self.embedding_dim, self.dropout = embedding_dim, dropout
             self.max_sequence_length, self.num_segments = max_sequence_length, num_segments
+            self.initializer_range = initializer_range
 
         def get_config(self):
             return {**super().get_config(), **{k: getattr(self, k) for k in (
                 "vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim",
-                "embedding_dim", "dropout", "max_sequence_length", "num_segments")}}
+                "embedding_dim", "dropout", "max_sequence_length", "num_segments",
+                "initializer_range")}}
 
     return BertBaselineBackbone
 
 
 def make_backbone(kind, vocabulary_size, sequence_length, width=128, layers=2, heads=4,
-                  embeddings=None, scale=1.0):
+                  embeddings=None, scale=1.0, initializer_range=None):
+    """A discriminator (or, with `scale`, generator) of the benchmark; `initializer_range`
+    None keeps each model's default (ConvBERT / GroupBERT: truncated normal 0.02; the BERT
+    baseline's keras-hub layers: Glorot)."""
     from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
 
     hidden = int(width * scale)
@@ -113,6 +123,8 @@ def make_backbone(kind, vocabulary_size, sequence_length, width=128, layers=2, h
                   num_heads=max(1, int(heads * scale)), hidden_dim=hidden,
                   intermediate_dim=4 * hidden, embedding_dim=width,
                   max_sequence_length=sequence_length, embeddings=embeddings)
+    if initializer_range is not None:
+        common["initializer_range"] = initializer_range
     if kind == "convbert":
         return ConvBertBackbone(**common, conv_kernel_size=9)
     if kind == "groupbert":

@@ -8,6 +8,13 @@ def check_positive(**values):
             raise ValueError(f"`{name}` must be a positive integer; got {name}={value!r}.")
 
 
+def check_positive_number(name, value):
+    """Raises `ValueError` unless `value` is a positive finite int or float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float(
+            "inf"):
+        raise ValueError(f"`{name}` must be a positive number; got {name}={value!r}.")
+
+
 def check_divisible(name, value, divisor_name, divisor):
     """Raises `ValueError` unless `value` is divisible by `divisor`."""
     if value % divisor:

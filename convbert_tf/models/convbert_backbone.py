@@ -4,7 +4,7 @@ import keras
 
 from convbert_tf.layers import BertEmbedding, ConvBertLayer
 from convbert_tf.layers.initializers import truncated_normal
-from convbert_tf.layers.validation import check_positive
+from convbert_tf.layers.validation import check_positive, check_positive_number
 from convbert_tf.models.preset_backbone import PresetBackbone, backbone_inputs
 from convbert_tf.models.presets import CONVBERT_PRESETS
 
@@ -34,6 +34,11 @@ class ConvBertBackbone(PresetBackbone):
         max_sequence_length: number of learned positions (512).
         num_segments: number of token types (2).
         dtype: dtype or dtype policy of the model, e.g. "mixed_bfloat16".
+        initializer_range: standard deviation of the truncated-normal initializer of every
+            layer kernel and embedding table (ConvBERT's and Hugging Face's
+            `initializer_range`, 0.02). Loaded weights do not depend on it; training from
+            scratch does: 0.02 suits the released widths (256-768), while a narrow model
+            trains from a larger one (docs/pretraining.md, "What limited learning").
         embeddings: optional `BertEmbedding` instance to use (and share) instead of building
             one: ELECTRA pretraining gives the generator the discriminator's embeddings. Its
             vocabulary size, width, positions and token types must match the arguments above.
@@ -52,15 +57,17 @@ class ConvBertBackbone(PresetBackbone):
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  embedding_dim=None, head_ratio=2, conv_kernel_size=9, num_groups=1,
                  dropout=0.1, max_sequence_length=512, num_segments=2, dtype=None, embeddings=None,
-                 **kwargs):
+                 initializer_range=0.02, **kwargs):
         embedding_dim = hidden_dim if embedding_dim is None else embedding_dim
         check_positive(num_layers=num_layers, hidden_dim=hidden_dim, embedding_dim=embedding_dim)
+        check_positive_number("initializer_range", initializer_range)
 
         # === Layers ===
         if embeddings is None:
             embeddings = BertEmbedding(
                 vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
-                layer_norm_epsilon=1e-12, dtype=dtype, name="embeddings",
+                layer_norm_epsilon=1e-12, embeddings_initializer=truncated_normal(
+                    initializer_range), dtype=dtype, name="embeddings",
             )
         else:
             _check_shared_embeddings(embeddings, vocabulary_size, embedding_dim,
@@ -78,7 +85,7 @@ class ConvBertBackbone(PresetBackbone):
             ConvBertLayer(
                 hidden_dim, num_heads, intermediate_dim, head_ratio=head_ratio,
                 conv_kernel_size=conv_kernel_size, num_groups=num_groups, dropout=dropout,
-                layer_norm_epsilon=1e-12, kernel_initializer=truncated_normal(0.02),
+                layer_norm_epsilon=1e-12, kernel_initializer=truncated_normal(initializer_range),
                 dtype=dtype, name=f"transformer_layer_{i}",
             )
             for i in range(num_layers)
@@ -111,6 +118,7 @@ class ConvBertBackbone(PresetBackbone):
         self.dropout = dropout
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
+        self.initializer_range = initializer_range
 
     def get_config(self):
         config = super().get_config()
@@ -128,6 +136,7 @@ class ConvBertBackbone(PresetBackbone):
                 "dropout": self.dropout,
                 "max_sequence_length": self.max_sequence_length,
                 "num_segments": self.num_segments,
+                "initializer_range": self.initializer_range,
             }
         )
         return config

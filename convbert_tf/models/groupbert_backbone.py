@@ -4,7 +4,7 @@ import keras
 
 from convbert_tf.layers import BertEmbedding, GroupBertLayer
 from convbert_tf.layers.initializers import truncated_normal
-from convbert_tf.layers.validation import check_positive
+from convbert_tf.layers.validation import check_positive, check_positive_number
 from convbert_tf.models.convbert_backbone import _check_shared_embeddings
 from convbert_tf.models.preset_backbone import PresetBackbone, backbone_inputs
 from convbert_tf.models.presets import GROUPBERT_PRESETS
@@ -44,6 +44,10 @@ class GroupBertBackbone(PresetBackbone):
         embedding_dim: embedding table width `E`; when it differs from `hidden_dim` a dense
             `embeddings_project` maps E -> d after the embeddings (as in `ConvBertBackbone`;
             an ELECTRA generator narrower than its discriminator shares E). None: d.
+        initializer_range: standard deviation of the truncated-normal initializer of every
+            kernel and embedding table (Hugging Face's `initializer_range`, 0.02). Loaded
+            weights do not depend on it; a narrow model trained from scratch learns faster
+            from a larger one (docs/pretraining.md, "What limited learning").
         embeddings: optional `BertEmbedding` instance to use (and share) instead of building
             one (ELECTRA pretraining). Its vocabulary size, width, positions and token types
             must match the arguments above. Not part of `get_config`.
@@ -62,16 +66,19 @@ class GroupBertBackbone(PresetBackbone):
                  num_groups=4, conv_kernel_size=7, conv_group_size=16, dropout=0.1,
                  max_sequence_length=512, num_segments=2, dtype=None, embedding_dim=None,
                  embeddings=None, attention_dropout=None, layer_norm_epsilon=1e-12,
-                 use_conv_bias=True, **kwargs):
+                 use_conv_bias=True, initializer_range=0.02, **kwargs):
         embedding_dim = hidden_dim if embedding_dim is None else embedding_dim
         attention_dropout = dropout if attention_dropout is None else attention_dropout
         check_positive(num_layers=num_layers, hidden_dim=hidden_dim, embedding_dim=embedding_dim)
+        check_positive_number("initializer_range", initializer_range)
 
         # === Layers ===
         if embeddings is None:
             embeddings = BertEmbedding(
                 vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
-                layer_norm_epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings",
+                layer_norm_epsilon=layer_norm_epsilon,
+                embeddings_initializer=truncated_normal(initializer_range), dtype=dtype,
+                name="embeddings",
             )
         else:
             _check_shared_embeddings(embeddings, vocabulary_size, embedding_dim,
@@ -81,7 +88,7 @@ class GroupBertBackbone(PresetBackbone):
         self.embeddings_project = None
         if embedding_dim != hidden_dim:
             self.embeddings_project = keras.layers.Dense(
-                hidden_dim, kernel_initializer=truncated_normal(0.02), dtype=dtype,
+                hidden_dim, kernel_initializer=truncated_normal(initializer_range), dtype=dtype,
                 name="embeddings_project",
             )
         self.transformer_layers = [
@@ -90,7 +97,7 @@ class GroupBertBackbone(PresetBackbone):
                 conv_kernel_size=conv_kernel_size, conv_group_size=conv_group_size,
                 dropout=dropout, attention_dropout=attention_dropout,
                 layer_norm_epsilon=layer_norm_epsilon, use_conv_bias=use_conv_bias,
-                kernel_initializer=truncated_normal(0.02), dtype=dtype,
+                kernel_initializer=truncated_normal(initializer_range), dtype=dtype,
                 name=f"transformer_layer_{i}",
             )
             for i in range(num_layers)
@@ -99,7 +106,7 @@ class GroupBertBackbone(PresetBackbone):
             epsilon=layer_norm_epsilon, dtype=dtype, name="final_layer_norm"
         )
         self.pooled_dense = keras.layers.Dense(
-            hidden_dim, activation="tanh", kernel_initializer=truncated_normal(0.02),
+            hidden_dim, activation="tanh", kernel_initializer=truncated_normal(initializer_range),
             dtype=dtype, name="pooled_dense",
         )
 
@@ -134,6 +141,7 @@ class GroupBertBackbone(PresetBackbone):
         self.use_conv_bias = use_conv_bias
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
+        self.initializer_range = initializer_range
 
     @classmethod
     def from_config(cls, config):
@@ -163,6 +171,7 @@ class GroupBertBackbone(PresetBackbone):
                 "use_conv_bias": self.use_conv_bias,
                 "max_sequence_length": self.max_sequence_length,
                 "num_segments": self.num_segments,
+                "initializer_range": self.initializer_range,
             }
         )
         return config

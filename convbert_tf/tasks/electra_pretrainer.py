@@ -249,12 +249,15 @@ class ConvBertElectraPretrainer(keras_hub.models.Task):
         self.generator = generator
         self.preprocessor = preprocessor
         self.generator_head = masked_lm_head(generator, name="generator_predictions")
+        # The heads follow the backbone's initializer scale (ELECTRA's `initializer_range`).
+        init_range = getattr(backbone, "initializer_range", 0.02)
         self.discriminator_dense = keras.layers.Dense(
-            backbone.hidden_dim, activation="gelu", kernel_initializer=truncated_normal(0.02),
-            dtype=backbone.dtype_policy, name="discriminator_dense",
+            backbone.hidden_dim, activation="gelu",
+            kernel_initializer=truncated_normal(init_range), dtype=backbone.dtype_policy,
+            name="discriminator_dense",
         )
         self.discriminator_logits = keras.layers.Dense(
-            1, kernel_initializer=truncated_normal(0.02), dtype=backbone.dtype_policy,
+            1, kernel_initializer=truncated_normal(init_range), dtype=backbone.dtype_policy,
             name="discriminator_logits",
         )
         self.seed_generator = keras.random.SeedGenerator(seed, name="sampling_seed")

@@ -97,11 +97,37 @@ def test_no_projection_when_embedding_equals_hidden():
         ({"vocabulary_size": -5}, "vocabulary_size"),
         ({"embedding_dim": 0}, "embedding_dim"),
         ({"intermediate_dim": 0}, "intermediate_dim"),
+        ({"initializer_range": 0.0}, "initializer_range"),
+        ({"initializer_range": "0.02"}, "initializer_range"),
     ],
 )
 def test_invalid_config_is_rejected_at_construction(overrides, message):
     with pytest.raises(ValueError, match=message):
         _tiny(**overrides)
+
+
+def test_initializer_range_sets_every_kernel_and_table_and_reaches_the_generator():
+    from convbert_tf.tasks import ConvBertElectraPretrainer
+
+    keras.utils.set_random_seed(0)
+    wide = ConvBertBackbone(vocabulary_size=2000, num_layers=1, num_heads=4, hidden_dim=64,
+                            intermediate_dim=256, initializer_range=0.1)
+    default = _tiny()
+    assert default.get_config()["initializer_range"] == 0.02
+    kernel = wide.transformer_layers[0].intermediate_dense.kernel
+    # A truncated normal (cut at 2 std) has 0.88 x its stddev; 16k entries: within 3%.
+    assert np.std(np.asarray(kernel)) == pytest.approx(0.088, rel=0.03)
+    table = wide.embeddings.token_embedding.embeddings
+    assert np.std(np.asarray(table)) == pytest.approx(0.088, rel=0.03)
+    # Configs saved before the argument existed load with the released 0.02.
+    config = wide.get_config()
+    del config["initializer_range"]
+    assert ConvBertBackbone.from_config(config).initializer_range == 0.02
+    # ELECTRA's generator and heads share the discriminator's scale.
+    pretrainer = ConvBertElectraPretrainer(wide)
+    assert pretrainer.generator.initializer_range == 0.1
+    assert np.std(np.asarray(pretrainer.discriminator_dense.kernel)) == pytest.approx(
+        0.088, rel=0.05)
 
 
 def test_config_and_keras_file_round_trip(tmp_path):

@@ -92,7 +92,7 @@ def test_mixed_precision_matches_float32(policy):
 @pytest.mark.parametrize(
     "overrides, message",
     [({"hidden_dim": 40}, "group_size"), ({"num_heads": 3}, "num_heads"),
-     ({"num_layers": 0}, "num_layers")],
+     ({"num_layers": 0}, "num_layers"), ({"initializer_range": -0.1}, "initializer_range")],
 )
 def test_invalid_config(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -146,6 +146,15 @@ def test_shared_embeddings_are_validated(embeddings, error, message):
         embeddings = BertEmbedding(100, 32, max_sequence_length=24)
     with pytest.raises(error, match=message):
         GroupBertBackbone(**TINY, embedding_dim=16, embeddings=embeddings)
+
+
+def test_initializer_range_sets_the_kernels_and_round_trips():
+    backbone = GroupBertBackbone(**{**TINY, "initializer_range": 0.3})
+    assert GroupBertBackbone.from_config(backbone.get_config()).initializer_range == 0.3
+    table = np.asarray(backbone.embeddings.token_embedding.embeddings)
+    # Truncated at 2 std: 0.88 x 0.3; thousands of entries, within 5%.
+    assert np.std(table) == pytest.approx(0.264, rel=0.05)
+    assert np.std(np.asarray(backbone.pooled_dense.kernel)) > 0.15
 
 
 def test_configs_saved_before_the_conv_bias_load_as_they_were():
