@@ -28,7 +28,6 @@ recall / precision, generator accuracy) with the CPU description.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -147,7 +146,7 @@ def main():
     if args.steps % args.every:
         parser.error("--steps must be a multiple of --every")
 
-    from pretraining_efficiency import build_corpus, machine
+    from pretraining_efficiency import build_corpus, commit_stamp, machine
 
     from convbert_tf.preprocessing import ConvBertTokenizer
 
@@ -155,9 +154,7 @@ def main():
     started = time.time()
     machine_info = machine()
     results = start_results(args, machine_info)
-    stamp = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                                      capture_output=True, text=True).stdout.strip(),
-             "cpu": machine_info["cpu"]}
+    stamp = {"commit": commit_stamp(), "cpu": machine_info["cpu"]}
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         results["corpus"] = build_corpus(corpus)

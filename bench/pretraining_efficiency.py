@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -223,6 +222,12 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
     return float(result[metric])
 
 
+def commit_stamp():
+    from serving_common import commit_stamp as stamp
+
+    return stamp()
+
+
 def machine():
     # One CPU description for every benchmark (bench/serving_common.py), in this file's keys.
     from serving_common import cpu_info
@@ -308,12 +313,7 @@ def main():
     results = {"machine": machine(), "args": vars(args), "tasks": tasks,
                "pretraining": {}, "downstream": {},
                "recipe": {"name": "small_budget", **PRETRAINING_RECIPES["small_budget"]}}
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=HERE).stdout.strip()
-        results["commit"] = commit
-    except OSError:
-        pass
+    results["commit"] = commit_stamp()
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         results["corpus"] = build_corpus(corpus, args.corpus)

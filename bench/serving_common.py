@@ -1,10 +1,27 @@
-"""Helpers shared by the serving benchmarks: CPU description and percentiles."""
+"""Helpers shared by the benchmarks: CPU description, the code's commit, percentiles."""
 
+import os
 import platform
+import subprocess
 
 # The flags that decide which kernels run: vector width, bf16 / int8 dot products, AMX tiles.
 RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16",
                   "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def commit_stamp(cwd=None):
+    """The short commit of the code a benchmark ran, `+dirty` when tracked files differ from
+    it (the numbers then belong to uncommitted code); None outside a git checkout."""
+    cwd = cwd or os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/convbert_tf",
+             ":/bench"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
 
 
 def cpu_info(path="/proc/cpuinfo"):
