@@ -74,12 +74,14 @@ def bert_baseline_class():
                      max_sequence_length=512, num_segments=2, embeddings=None,
                      initializer_range=None, **kwargs):
             embedding_dim = embedding_dim or hidden_dim
-            init = ("glorot_uniform" if initializer_range is None
-                    else keras.initializers.TruncatedNormal(stddev=initializer_range))
+            def init():  # a fresh initializer per layer (an instance must not be shared)
+                return ("glorot_uniform" if initializer_range is None
+                        else keras.initializers.TruncatedNormal(stddev=initializer_range))
+
             self.embeddings = embeddings or BertEmbedding(
                 vocabulary_size, embedding_dim, max_sequence_length, num_segments, dropout,
                 layer_norm_epsilon=1e-12, name="embeddings",
-                embeddings_initializer=None if initializer_range is None else init)
+                embeddings_initializer=None if initializer_range is None else init())
             self.token_embedding = self.embeddings.token_embedding
             inputs = {name: keras.Input((None,), dtype="int32", name=name)
                       for name in ("token_ids", "segment_ids", "padding_mask")}
@@ -89,7 +91,7 @@ def bert_baseline_class():
             for i in range(num_layers):
                 x = keras_hub.layers.TransformerEncoder(
                     intermediate_dim, num_heads, dropout=dropout, activation="gelu",
-                    layer_norm_epsilon=1e-12, kernel_initializer=init,
+                    layer_norm_epsilon=1e-12, kernel_initializer=init(),
                     name=f"transformer_layer_{i}",
                 )(x, padding_mask=inputs["padding_mask"])
             super().__init__(inputs=inputs, outputs={"sequence_output": x,

@@ -250,7 +250,7 @@ class ConvBertElectraPretrainer(keras_hub.models.Task):
         self.preprocessor = preprocessor
         self.generator_head = masked_lm_head(generator, name="generator_predictions")
         # The heads follow the backbone's initializer scale (ELECTRA's `initializer_range`).
-        init_range = getattr(backbone, "initializer_range", 0.02)
+        init_range = getattr(backbone, "initializer_range", None) or 0.02
         self.discriminator_dense = keras.layers.Dense(
             backbone.hidden_dim, activation="gelu",
             kernel_initializer=truncated_normal(init_range), dtype=backbone.dtype_policy,

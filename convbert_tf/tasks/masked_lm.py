@@ -30,7 +30,7 @@ def masked_lm_head(backbone, layer_norm_epsilon=None, name="mlm_head"):
         # Keras' "gelu" is the exact erf form (approximate=False), as the released configs.
         intermediate_activation="gelu",
         layer_norm_epsilon=layer_norm_epsilon,
-        kernel_initializer=truncated_normal(getattr(backbone, "initializer_range", 0.02)),
+        kernel_initializer=truncated_normal(getattr(backbone, "initializer_range", None) or 0.02),
         dtype=backbone.dtype_policy,
         name=name,
     )

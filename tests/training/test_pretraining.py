@@ -27,6 +27,19 @@ SENTENCES = [
 ]
 
 
+def corpus_tokenizer(unused=2000):
+    """The corpus' words plus `unused` entries that never occur in it, as most of a real
+    vocabulary never occurs in a small corpus: a fresh generator's samples then are mostly
+    such words, the cue a real run's discriminator learns first. With the words alone
+    (65 entries) the discriminator learned nothing in 240 steps (recall 0.0, generator
+    0.331), like a real run whose generator has reached the unigram level
+    (docs/pretraining.md). 2,000 instead of BERT's 30,522 entries: the MLM head made most
+    of this test's time."""
+    words = sorted({word for sentence in SENTENCES for word in sentence.split()})
+    return ConvBertTokenizer(vocabulary=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words,
+                                         *(f"unused{i}" for i in range(unused))])
+
+
 @pytest.fixture
 def corpus(tmp_path):
     path = tmp_path / "corpus.txt"
@@ -130,20 +143,21 @@ def test_pretrain_argument_errors(corpus, tmp_path):
 
 
 def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
-    # Measured (this corpus, seed 0, steps 201-240, with 10% short rows, LAMB whose biases and
-    # LayerNorm parameters take Adam steps): generator accuracy 0.206, RTD recall 0.250 at
-    # precision 1.0, spread of the discriminator's outputs across sentences 0.687 (0.527
-    # fresh). Under `keras.optimizers.Lamb`, whose trust ratio froze every zero-initialised
-    # bias, the generator stayed at 0.086 (the unigram level of this tiny corpus) and recall
-    # was 0.646 against those easier replacements. With the recipe before LAMB (AdamW 2e-3)
-    # the spread fell to 0.097 by step 160: the representation collapse that kept pretrained
-    # models from fine-tuning (docs/pretraining.md). Bounds at about half of the measurement;
-    # a generator above 0.1 has learned context past the unigram level.
+    # Measured (this corpus and `corpus_tokenizer()`, seed 0, steps 201-240, 10% short rows,
+    # LAMB whose biases and LayerNorm parameters take Adam steps): generator accuracy 0.297,
+    # RTD recall 0.167 at precision 1.0, spread of the discriminator's outputs across
+    # sentences 0.561. With BERT's 30,522-entry vocabulary (2.1x this test's time): 0.206,
+    # 0.250, 1.0, 0.687. Under `keras.optimizers.Lamb`, whose trust ratio froze every
+    # zero-initialised bias, the generator stayed at 0.086 (the unigram level of this tiny
+    # corpus). With the recipe before LAMB (AdamW 2e-3) the spread fell to 0.097 by step 160:
+    # the representation collapse that kept pretrained models from fine-tuning
+    # (docs/pretraining.md). Bounds at about half of the measurement; a generator above 0.15
+    # has learned context past the unigram level.
     from keras import ops
 
     from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
 
-    tokenizer = ConvBertTokenizer()
+    tokenizer = corpus_tokenizer()
     keras.utils.set_random_seed(0)
     disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=2,
                             num_heads=2, hidden_dim=64, intermediate_dim=128,
@@ -159,10 +173,10 @@ def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
           f"{last['discriminator_precision']}, generator accuracy "
           f"{last['generator_accuracy']}, spread {outputs[:, 1:4].std(axis=0).mean():.3f}")
     assert last["step"] == 240
-    assert last["discriminator_recall"] > 0.12
+    assert last["discriminator_recall"] > 0.08
     assert last["discriminator_precision"] > 0.5
-    assert last["generator_accuracy"] > 0.1
-    assert outputs[:, 1:4].std(axis=0).mean() > 0.3
+    assert last["generator_accuracy"] > 0.15
+    assert outputs[:, 1:4].std(axis=0).mean() > 0.28
 
     # The discriminator flows on unchanged: preset -> classifier on raw strings.
     from convbert_tf.tasks import ConvBertTextClassifier

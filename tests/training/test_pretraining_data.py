@@ -187,3 +187,28 @@ def test_small_corpus_and_unknown_words(tokenizer, tmp_path):
 def test_full_sentences_drop_sst2_phrases():
     lines = ["a gripping , funny film", "funny film", "gripping", "dull", "a dull story"]
     assert sorted(full_sentences(lines)) == ["a dull story", "a gripping , funny film"]
+
+
+def test_cli_initializer_range_reaches_the_discriminator(tmp_path, monkeypatch, capsys):
+    import convbert_tf.training.pretraining as pretraining
+    from convbert_tf.cli import main
+
+    (tmp_path / "a.txt").write_text("alpha beta gamma delta\n" * 4)
+    built = {}
+
+    def fake_pretrain(discriminator, *args, **kwargs):
+        built["initializer_range"] = discriminator.initializer_range
+        raise SystemExit(0)  # stop before training: only the built model matters here
+
+    monkeypatch.setattr(pretraining, "pretrain", fake_pretrain)
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--corpus", str(tmp_path), "--preset", "conv_bert_small_en",
+              "--initializer-range", "0.05"])
+    assert built == {"initializer_range": 0.05}
+    # Trained weights have no initial scale to set: refused, naming the flag.
+    (tmp_path / "model").mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["pretrain", "--corpus", str(tmp_path / "a.txt"), "--preset",
+              str(tmp_path / "model"), "--initializer-range", "0.05"])
+    assert exit_info.value.code == 2
+    assert "--initializer-range" in capsys.readouterr().err

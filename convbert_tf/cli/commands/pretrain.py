@@ -43,6 +43,10 @@ def register(subparsers):
     parser.add_argument("--short-sequence-rate", type=float, default=None,
                         help="share of packed rows truncated to a random length (0.1, as in "
                         "BERT and ELECTRA), so the model sees padding as fine-tuning does")
+    parser.add_argument("--initializer-range", type=float, default=None,
+                        help="initial weight scale (truncated-normal std) of a discriminator "
+                        "built from an architecture preset; default 0.02 as released "
+                        "(docs/pretraining.md: when a larger one helps)")
     parser.add_argument("--output-dir", default="convbert_pretraining")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-xla", action="store_true", help="disable XLA (debugging)")
@@ -70,7 +74,14 @@ def run(args):
     find_text_files(args.corpus)  # fails early and clearly, before any model is built
     overrides = {"vocabulary_size": tokenizer.vocabulary_size()}
     keras.utils.set_random_seed(args.seed)
-    if args.preset in {*ConvBertBackbone.presets, *GroupBertBackbone.presets}:
+    architecture = args.preset in {*ConvBertBackbone.presets, *GroupBertBackbone.presets}
+    if args.initializer_range is not None:
+        if not architecture:
+            raise ValueError(f"--initializer-range sets the initial weights of a model built "
+                             f"from an architecture preset; --preset {args.preset!r} loads "
+                             "trained weights.")
+        overrides["initializer_range"] = args.initializer_range
+    if architecture:
         discriminator = load_backbone(args.preset, argument="--preset", **overrides)
     else:
         discriminator = load_backbone(args.preset, argument="--preset")
