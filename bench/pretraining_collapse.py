@@ -15,7 +15,10 @@ Settings (`--settings`, comma-separated `optimizer:learning_rate[:replace]`):
 * `adamw:5e-4`, `lamb:5e-3`, `lamb:1e-2` — lower Adam rates and LAMB (the current recipe);
 * a trailing `:init<std>` (e.g. `adamw:2e-3:uniform:init0.05`) builds the discriminator with
   `initializer_range=<std>` instead of its default (ConvBERT / GroupBERT: 0.02; the BERT
-  baseline's keras-hub layers: Glorot), to test the initial weight scale.
+  baseline's keras-hub layers: Glorot), to test the initial weight scale;
+* a trailing `:temp<T>` (e.g. `lamb:1e-2:temp3`) draws the generator's samples from
+  `softmax(logits / T)`: flatter than the generator's own distribution, so that more
+  replacements are rare words, a cue a single token carries.
 
 Writes `bench/results/pretraining_collapse.json` (per model and setting: per-block spread, RTD loss /
 recall / precision, generator accuracy) with the CPU description.
@@ -40,26 +43,34 @@ DEFAULT_SETTINGS = "adamw:2e-3,adamw:2e-3:uniform,adamw:5e-4,lamb:5e-3,lamb:1e-2
 
 
 def parse_setting(text):
-    """`optimizer:learning_rate[:uniform][:init<std>]` -> a setting dict (the module doc)."""
+    """`optimizer:learning_rate[:uniform][:init<std>][:temp<T>]` -> a setting dict (the
+    module doc)."""
     parts = text.split(":")
     extra = parts[2:]
     uniform = "uniform" in extra
-    inits = [p for p in extra if p.startswith("init")]
-    ok = (len(parts) >= 2 and parts[0] in ("adamw", "lamb") and len(extra) <= 2
-          and len(extra) == uniform + len(inits) and len(inits) <= 1)
+    numbers = {"init": None, "temp": None}
+    ok = len(parts) >= 2 and parts[0] in ("adamw", "lamb") and extra.count("uniform") <= 1
     try:
         learning_rate = float(parts[1])
-        init = float(inits[0][4:]) if inits else None
+        for token in extra:
+            if token == "uniform":
+                continue
+            prefix = token[:4]
+            if prefix not in numbers or numbers[prefix] is not None:
+                ok = False
+                break
+            numbers[prefix] = float(token[4:])
+            ok = ok and numbers[prefix] > 0
     except (IndexError, ValueError):
         ok = False
-    if not ok or (init is not None and init <= 0):
+    if not ok:
         raise argparse.ArgumentTypeError(
-            f"--settings: expected optimizer:learning_rate[:uniform][:init<std>] with "
-            f"optimizer adamw or lamb (e.g. adamw:2e-3:uniform:init0.05), got {text!r}")
+            f"--settings: expected optimizer:learning_rate[:uniform][:init<std>][:temp<T>] "
+            f"with optimizer adamw or lamb (e.g. adamw:2e-3:uniform:init0.05), got {text!r}")
     # The key in the results file: no ":" (the docs' result markers read it in a key path).
     return {"name": text.replace(":", "_"), "optimizer": parts[0],
             "learning_rate": learning_rate, "uniform_replacements": uniform,
-            "initializer_range": init}
+            "initializer_range": numbers["init"], "temperature": numbers["temp"]}
 
 
 def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
@@ -99,6 +110,10 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
             return keras.random.randint(ops.shape(mlm_logits)[:-1], 999,
                                         tokenizer.vocabulary_size(), seed=self.seed_generator)
         ConvBertElectraPretrainer.sample_replacements = uniform
+    elif setting["temperature"]:
+        def flattened(self, mlm_logits):  # generator samples from softmax(logits / T)
+            return original(self, mlm_logits / setting["temperature"])
+        ConvBertElectraPretrainer.sample_replacements = flattened
     try:
         pretrain(disc, corpus,
                  os.path.join(workdir, kind, setting["name"]), tokenizer,

@@ -17,13 +17,15 @@ from pretraining_collapse import parse_setting, start_results  # noqa: E402
 def test_settings_parse_and_bad_ones_are_named():
     assert parse_setting("lamb:1e-2") == {"name": "lamb_1e-2", "optimizer": "lamb",
                                           "learning_rate": 1e-2, "uniform_replacements": False,
-                                          "initializer_range": None}
+                                          "initializer_range": None, "temperature": None}
     assert parse_setting("adamw:2e-3:uniform")["uniform_replacements"]
     both = parse_setting("adamw:2e-3:uniform:init0.05")
     assert both["uniform_replacements"] and both["initializer_range"] == 0.05
     assert both["name"] == "adamw_2e-3_uniform_init0.05"
+    assert parse_setting("lamb:1e-2:temp3:init0.1")["temperature"] == 3.0
     for bad in ("sgd:1e-3", "lamb", "adamw:2e-3:noise", "adamw:x", "adamw:2e-3:init",
-                "adamw:2e-3:init0", "adamw:2e-3:uniform:uniform", "lamb:1e-2:init1:init2"):
+                "adamw:2e-3:init0", "adamw:2e-3:uniform:uniform", "lamb:1e-2:init1:init2",
+                "lamb:1e-2:temp", "lamb:1e-2:temp-1"):
         with pytest.raises(Exception, match="optimizer:learning_rate"):
             parse_setting(bad)
 
