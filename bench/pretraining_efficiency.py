@@ -155,6 +155,7 @@ def pretrain_model(kind, corpus, workdir, tokenizer, args):
         return pretrain(disc, corpus, out, tokenizer, steps=steps, checkpoint_every=block,
                         sequence_length=args.sequence_length, seed=args.seed,
                         generator=generator, verbose=0, batch_size=args.pretrain_batch_size,
+                        temperature=args.temperature,
                         jit_compile=not args.quick)
 
     block = args.log_every
@@ -218,7 +219,8 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
         weight_decay=0.01, epsilon=1e-6)
     metrics = [MatthewsCorrelation() if metric == "matthews_correlation" else "accuracy"]
     model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=metrics, jit_compile=False)
+                  # --quick: eager, as its handful of batches cost less than tracing them.
+                  metrics=metrics, jit_compile=False, run_eagerly=args.quick)
     model.fit(dataset(texts, labels, True), epochs=epochs, verbose=0)
     result = model.evaluate(dataset(dev.texts, dev.labels, False), verbose=0, return_dict=True)
     return float(result[metric])
@@ -277,6 +279,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--pretrain-minutes", type=float, default=12.0)
     parser.add_argument("--pretrain-batch-size", type=int, default=64)
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="the generator's sampling temperature (the recipe's: 1.0)")
     parser.add_argument("--calibration-steps", type=int, default=10)
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--sequence-length", type=int, default=64)
@@ -314,7 +318,9 @@ def main():
     tokenizer = ConvBertTokenizer()
     results = {"machine": machine(), "args": vars(args), "tasks": tasks,
                "pretraining": {}, "downstream": {},
-               "recipe": {"name": "small_budget", **PRETRAINING_RECIPES["small_budget"]}}
+               "recipe": {"name": "small_budget", **PRETRAINING_RECIPES["small_budget"],
+                          "batch_size": args.pretrain_batch_size,
+                          "temperature": args.temperature}}
     results["commit"] = commit_stamp()
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")

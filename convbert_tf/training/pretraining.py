@@ -26,12 +26,12 @@ PRETRAINING_RECIPES = {
     "small_budget": {
         "learning_rate": 1e-2, "warmup_fraction": 0.1, "batch_size": 64,
         "mask_selection_rate": 0.15, "generator_fraction": "auto", "rtd_weight": 1.0,
-        "optimizer": "lamb", "short_sequence_rate": 0.1,
+        "optimizer": "lamb", "short_sequence_rate": 0.1, "temperature": 1.0,
     },
     "released": {
         "learning_rate": 5e-4, "warmup_fraction": 0.01, "batch_size": 128,
         "mask_selection_rate": 0.15, "generator_fraction": "auto", "rtd_weight": 50.0,
-        "optimizer": "adamw", "short_sequence_rate": 0.1,
+        "optimizer": "adamw", "short_sequence_rate": 0.1, "temperature": 1.0,
     },
 }
 
@@ -70,7 +70,8 @@ def pretrain(discriminator, corpus, output_dir, tokenizer, *, steps=1000, sequen
         sequence_length: packed sequence length.
         recipe: a key of `PRETRAINING_RECIPES`; `overrides` replace its entries
             (`learning_rate`, `warmup_fraction`, `batch_size`, `mask_selection_rate`,
-            `generator_fraction`, `rtd_weight`, `optimizer`, `short_sequence_rate`).
+            `generator_fraction`, `rtd_weight`, `optimizer`, `short_sequence_rate`,
+            `temperature`: the generator's sampling temperature, 1.0 as in ELECTRA).
         checkpoint_every: steps between checkpoints.
         keep_checkpoints: how many checkpoints to keep.
         seed: seeds the data order, the masks, the weights and the generator's sampling.
@@ -115,7 +116,7 @@ def pretrain(discriminator, corpus, output_dir, tokenizer, *, steps=1000, sequen
     keras.utils.set_random_seed(seed)
     pretrainer = ConvBertElectraPretrainer(
         discriminator, generator=generator, generator_fraction=settings["generator_fraction"],
-        rtd_weight=settings["rtd_weight"], seed=seed)
+        rtd_weight=settings["rtd_weight"], temperature=settings["temperature"], seed=seed)
     warmup = max(1, int(round(settings["warmup_fraction"] * steps)))
     pretrainer.compile(optimizer=pretraining_optimizer(
         settings["learning_rate"], steps, warmup, optimizer=settings["optimizer"]),

@@ -127,6 +127,24 @@ def test_half_written_checkpoints_are_ignored(tmp_path):
     assert checkpointer.steps() == [5]
 
 
+def test_recipe_overrides_reach_the_pretrainer(corpus, tmp_path):
+    tokenizer = corpus_tokenizer(unused=0)
+    disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=1,
+                            num_heads=2, hidden_dim=16, intermediate_dim=32,
+                            max_sequence_length=16)
+    pretrainer, history = pretrain(disc, corpus, tmp_path, tokenizer, steps=2,
+                                   checkpoint_every=2, sequence_length=16, batch_size=4,
+                                   temperature=3.0, rtd_weight=7.0, jit_compile=False,
+                                   verbose=0)
+    assert (pretrainer.temperature, pretrainer.rtd_weight) == (3.0, 7.0)
+    assert history[-1]["step"] == 2
+    # A run with another temperature is another run: resuming it is refused by name.
+    with pytest.raises(ValueError, match="temperature"):
+        pretrain(disc, corpus, tmp_path, tokenizer, steps=2, checkpoint_every=2,
+                 sequence_length=16, batch_size=4, rtd_weight=7.0, jit_compile=False,
+                 verbose=0)
+
+
 def test_pretrain_argument_errors(corpus, tmp_path):
     tokenizer = ConvBertTokenizer()
     disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=1,

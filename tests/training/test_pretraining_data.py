@@ -189,7 +189,7 @@ def test_full_sentences_drop_sst2_phrases():
     assert sorted(full_sentences(lines)) == ["a dull story", "a gripping , funny film"]
 
 
-def test_cli_initializer_range_reaches_the_discriminator(tmp_path, monkeypatch, capsys):
+def test_cli_initializer_range_and_temperature_reach_the_run(tmp_path, monkeypatch, capsys):
     import convbert_tf.training.pretraining as pretraining
     from convbert_tf.cli import main
 
@@ -198,13 +198,14 @@ def test_cli_initializer_range_reaches_the_discriminator(tmp_path, monkeypatch, 
 
     def fake_pretrain(discriminator, *args, **kwargs):
         built["initializer_range"] = discriminator.initializer_range
+        built["temperature"] = kwargs.get("temperature")
         raise SystemExit(0)  # stop before training: only the built model matters here
 
     monkeypatch.setattr(pretraining, "pretrain", fake_pretrain)
     with pytest.raises(SystemExit):
         main(["pretrain", "--corpus", str(tmp_path), "--preset", "conv_bert_small_en",
-              "--initializer-range", "0.05"])
-    assert built == {"initializer_range": 0.05}
+              "--initializer-range", "0.05", "--temperature", "2"])
+    assert built == {"initializer_range": 0.05, "temperature": 2.0}
     # Trained weights have no initial scale to set: refused, naming the flag.
     (tmp_path / "model").mkdir()
     with pytest.raises(SystemExit) as exit_info:

@@ -43,6 +43,10 @@ def register(subparsers):
     parser.add_argument("--short-sequence-rate", type=float, default=None,
                         help="share of packed rows truncated to a random length (0.1, as in "
                         "BERT and ELECTRA), so the model sees padding as fine-tuning does")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="the generator's sampling temperature (1.0, as in ELECTRA); "
+                        "above 1 its samples are flatter, so more replacements are rare words "
+                        "(docs/pretraining.md)")
     parser.add_argument("--initializer-range", type=float, default=None,
                         help="initial weight scale (truncated-normal std) of a discriminator "
                         "built from an architecture preset; default 0.02 as released "
@@ -92,6 +96,7 @@ def run(args):
         ("batch_size", args.batch_size), ("learning_rate", args.learning_rate),
         ("warmup_fraction", args.warmup_fraction), ("rtd_weight", args.rtd_weight),
         ("optimizer", args.optimizer), ("short_sequence_rate", args.short_sequence_rate),
+        ("temperature", args.temperature),
     ) if value is not None}
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if importlib.util.find_spec("tensorboard") is not None:
