@@ -8,6 +8,12 @@ def truncated_normal(stddev=0.02):
     return keras.initializers.TruncatedNormal(stddev=stddev)
 
 
+def backbone_initializer(backbone):
+    """A head's initializer at `backbone.initializer_range` (ELECTRA's and BERT's heads use
+    the model's range); 0.02 for a backbone without one (or with None)."""
+    return truncated_normal(getattr(backbone, "initializer_range", None) or 0.02)
+
+
 def clone_initializer(initializer):
     """Returns a fresh copy of `initializer`.
 

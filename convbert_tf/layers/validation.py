@@ -1,5 +1,7 @@
 """Argument checks shared by the layers: each error names the argument and the bad value."""
 
+import math
+
 
 def check_positive(**values):
     """Raises `ValueError` unless every keyword value is a positive integer."""
@@ -10,8 +12,8 @@ def check_positive(**values):
 
 def check_positive_number(name, value):
     """Raises `ValueError` unless `value` is a positive finite int or float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float(
-            "inf"):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not (value > 0 and math.isfinite(value)):
         raise ValueError(f"`{name}` must be a positive number; got {name}={value!r}.")
 
 

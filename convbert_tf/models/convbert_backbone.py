@@ -36,9 +36,9 @@ class ConvBertBackbone(PresetBackbone):
         dtype: dtype or dtype policy of the model, e.g. "mixed_bfloat16".
         initializer_range: standard deviation of the truncated-normal initializer of every
             layer kernel and embedding table (ConvBERT's and Hugging Face's
-            `initializer_range`, 0.02). Loaded weights do not depend on it; training from
-            scratch does: 0.02 suits the released widths (256-768), while a narrow model
-            trains from a larger one (docs/pretraining.md, "What limited learning").
+            `initializer_range`, 0.02). Loaded weights do not depend on it; for training a
+            narrow model from scratch see docs/pretraining.md ("What limited learning": at
+            128 wide and 0.02, AdamW collapsed the discriminator, 0.05 did not).
         embeddings: optional `BertEmbedding` instance to use (and share) instead of building
             one: ELECTRA pretraining gives the generator the discriminator's embeddings. Its
             vocabulary size, width, positions and token types must match the arguments above.

@@ -46,8 +46,8 @@ class GroupBertBackbone(PresetBackbone):
             an ELECTRA generator narrower than its discriminator shares E). None: d.
         initializer_range: standard deviation of the truncated-normal initializer of every
             kernel and embedding table (Hugging Face's `initializer_range`, 0.02). Loaded
-            weights do not depend on it; a narrow model trained from scratch learns faster
-            from a larger one (docs/pretraining.md, "What limited learning").
+            weights do not depend on it; for training a narrow model from scratch see
+            docs/pretraining.md ("What limited learning").
         embeddings: optional `BertEmbedding` instance to use (and share) instead of building
             one (ELECTRA pretraining). Its vocabulary size, width, positions and token types
             must match the arguments above. Not part of `get_config`.

@@ -14,7 +14,7 @@ import keras
 import keras_hub
 from keras import ops
 
-from convbert_tf.layers.initializers import truncated_normal
+from convbert_tf.layers.initializers import backbone_initializer
 from convbert_tf.models import ConvBertBackbone, GroupBertBackbone
 from convbert_tf.optimizers.lamb import Lamb
 from convbert_tf.optimizers.schedules import WarmupLinearDecay
@@ -249,15 +249,13 @@ class ConvBertElectraPretrainer(keras_hub.models.Task):
         self.generator = generator
         self.preprocessor = preprocessor
         self.generator_head = masked_lm_head(generator, name="generator_predictions")
-        # The heads follow the backbone's initializer scale (ELECTRA's `initializer_range`).
-        init_range = getattr(backbone, "initializer_range", None) or 0.02
         self.discriminator_dense = keras.layers.Dense(
             backbone.hidden_dim, activation="gelu",
-            kernel_initializer=truncated_normal(init_range), dtype=backbone.dtype_policy,
+            kernel_initializer=backbone_initializer(backbone), dtype=backbone.dtype_policy,
             name="discriminator_dense",
         )
         self.discriminator_logits = keras.layers.Dense(
-            1, kernel_initializer=truncated_normal(init_range), dtype=backbone.dtype_policy,
+            1, kernel_initializer=backbone_initializer(backbone), dtype=backbone.dtype_policy,
             name="discriminator_logits",
         )
         self.seed_generator = keras.random.SeedGenerator(seed, name="sampling_seed")

@@ -3,7 +3,7 @@
 import keras
 import keras_hub
 
-from convbert_tf.layers.initializers import truncated_normal
+from convbert_tf.layers.initializers import backbone_initializer
 from convbert_tf.models import ConvBertBackbone
 from convbert_tf.models.preset_backbone import HfPresetMixin
 from convbert_tf.preprocessing.masked_lm_preprocessor import ConvBertMaskedLMPreprocessor
@@ -30,7 +30,7 @@ def masked_lm_head(backbone, layer_norm_epsilon=None, name="mlm_head"):
         # Keras' "gelu" is the exact erf form (approximate=False), as the released configs.
         intermediate_activation="gelu",
         layer_norm_epsilon=layer_norm_epsilon,
-        kernel_initializer=truncated_normal(getattr(backbone, "initializer_range", None) or 0.02),
+        kernel_initializer=backbone_initializer(backbone),
         dtype=backbone.dtype_policy,
         name=name,
     )
