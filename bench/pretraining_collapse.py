@@ -110,10 +110,6 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
             return keras.random.randint(ops.shape(mlm_logits)[:-1], 999,
                                         tokenizer.vocabulary_size(), seed=self.seed_generator)
         ConvBertElectraPretrainer.sample_replacements = uniform
-    elif setting["temperature"]:
-        def flattened(self, mlm_logits):  # generator samples from softmax(logits / T)
-            return original(self, mlm_logits / setting["temperature"])
-        ConvBertElectraPretrainer.sample_replacements = flattened
     try:
         pretrain(disc, corpus,
                  os.path.join(workdir, kind, setting["name"]), tokenizer,
@@ -121,6 +117,7 @@ def run_setting(kind, setting, corpus, probe_lines, tokenizer, args, workdir):
                  sequence_length=args.sequence_length, seed=0, verbose=0,
                  optimizer=setting["optimizer"], learning_rate=setting["learning_rate"],
                  batch_size=args.batch_size, jit_compile=not args.quick,
+                 temperature=setting["temperature"] or 1.0,
                  callbacks=[Spread()])
     finally:
         ConvBertElectraPretrainer.sample_replacements = original
