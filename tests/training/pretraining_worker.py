@@ -16,6 +16,14 @@ from convbert_tf.preprocessing import ConvBertTokenizer  # noqa: E402
 from convbert_tf.training.pretraining import pretrain  # noqa: E402
 
 
+def corpus_tokenizer(lines, unused):
+    """A WordPiece tokenizer of exactly the words of `lines` plus `unused` entries that never
+    occur in them (as most of a real vocabulary never occurs in a small corpus)."""
+    words = sorted({word for line in lines for word in line.split()})
+    return ConvBertTokenizer(vocabulary=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words,
+                                         *(f"unused{i}" for i in range(unused))])
+
+
 class KillAt(keras.callbacks.Callback):
     def __init__(self, step):
         super().__init__()
@@ -29,12 +37,10 @@ class KillAt(keras.callbacks.Callback):
 def main():
     corpus, out, steps, every = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     kill = [KillAt(int(sys.argv[5]))] if len(sys.argv) > 5 else []
-    # The corpus' words and 200 that never occur (a 30,522-entry MLM head made most of the
-    # SIGKILL test's time; exact resume does not depend on the vocabulary).
+    # A 30,522-entry MLM head made most of the SIGKILL test's time; exact resume does not
+    # depend on the vocabulary.
     with open(corpus, encoding="utf-8") as f:
-        words = sorted({word for line in f for word in line.split()})
-    tokenizer = ConvBertTokenizer(vocabulary=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-                                              *words, *(f"unused{i}" for i in range(200))])
+        tokenizer = corpus_tokenizer(f, unused=200)
     keras.utils.set_random_seed(0)
     # Dropout on (0.1) and a shuffled stream: what a real run has.
     disc = ConvBertBackbone(vocabulary_size=tokenizer.vocabulary_size(), num_layers=1,

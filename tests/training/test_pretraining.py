@@ -15,6 +15,7 @@ from convbert_tf.tasks.electra_pretrainer import ConvBertElectraPretrainer
 from convbert_tf.training.pretraining import pretrain
 from convbert_tf.training.step_checkpoint import StepCheckpointer
 from tests.conftest import REPO_ROOT
+from tests.training.pretraining_worker import corpus_tokenizer as worker_corpus_tokenizer
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretraining_worker.py")
 SENTENCES = [
@@ -28,16 +29,13 @@ SENTENCES = [
 
 
 def corpus_tokenizer(unused=2000):
-    """The corpus' words plus `unused` entries that never occur in it, as most of a real
-    vocabulary never occurs in a small corpus: a fresh generator's samples then are mostly
-    such words, the cue a real run's discriminator learns first. With the words alone
-    (65 entries) the discriminator learned nothing in 240 steps (recall 0.0, generator
-    0.331), like a real run whose generator has reached the unigram level
-    (docs/pretraining.md). 2,000 instead of BERT's 30,522 entries: the MLM head made most
-    of this test's time."""
-    words = sorted({word for sentence in SENTENCES for word in sentence.split()})
-    return ConvBertTokenizer(vocabulary=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words,
-                                         *(f"unused{i}" for i in range(unused))])
+    """The corpus' words plus `unused` entries that never occur in it: a fresh generator's
+    samples then are mostly such words, the cue a real run's discriminator learns first.
+    With the words alone (65 entries) the discriminator learned nothing in 240 steps
+    (recall 0.0, generator 0.331), like a real run whose generator has reached the unigram
+    level (docs/pretraining.md). 2,000 instead of BERT's 30,522 entries: the MLM head made
+    most of this test's time."""
+    return worker_corpus_tokenizer(SENTENCES, unused)
 
 
 @pytest.fixture
