@@ -1,5 +1,6 @@
 """Streaming pretraining data: packing, splitting of long lines, bad corpora, CLI errors."""
 
+import hypothesis
 import numpy as np
 import pytest
 
@@ -187,6 +188,21 @@ def test_small_corpus_and_unknown_words(tokenizer, tmp_path):
 def test_full_sentences_drop_sst2_phrases():
     lines = ["a gripping , funny film", "funny film", "gripping", "dull", "a dull story"]
     assert sorted(full_sentences(lines)) == ["a dull story", "a gripping , funny film"]
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(hypothesis.strategies.lists(
+    hypothesis.strategies.text(alphabet="ab ", max_size=9), max_size=30))
+def test_full_sentences_equal_the_plain_substring_rule(lines):
+    # The word-run fast path must drop exactly what the substring rule drops: character
+    # substrings that are not word runs ("a" in "ab"), double and edge spaces included;
+    # an empty line is dropped.
+    distinct = set(lines)
+    expected = {line for line in distinct
+                if line and not any(line in other and line != other for other in distinct)}
+    kept = full_sentences(lines)
+    assert len(kept) == len(set(kept))
+    assert set(kept) == expected
 
 
 def test_cli_initializer_range_and_temperature_reach_the_run(tmp_path, monkeypatch, capsys):
