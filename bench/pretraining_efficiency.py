@@ -155,7 +155,8 @@ def pretrain_model(kind, corpus, workdir, tokenizer, args):
         return pretrain(disc, corpus, out, tokenizer, steps=steps, checkpoint_every=block,
                         sequence_length=args.sequence_length, seed=args.seed,
                         generator=generator, verbose=0, batch_size=args.pretrain_batch_size,
-                        temperature=args.temperature,
+                        **({} if args.temperature is None
+                           else {"temperature": args.temperature}),
                         jit_compile=not args.quick)
 
     block = args.log_every
@@ -183,6 +184,7 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
 
     from convbert_tf.optimizers import WarmupLinearDecay
     from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+    from convbert_tf.tasks.heads import sentence_features
     from convbert_tf.training.glue_data import get_task, read_tsv
     from convbert_tf.training.metrics import MatthewsCorrelation
 
@@ -208,9 +210,8 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
     backbone = backbone_factory()
     if weights is not None:
         backbone.set_weights(weights)
-    inputs = backbone.input
-    pooled = backbone(inputs)["pooled_output"]
-    logits = keras.layers.Dense(task.num_classes)(keras.layers.Dropout(0.1)(pooled))
+    inputs, features = sentence_features(backbone, args.pooling)
+    logits = keras.layers.Dense(task.num_classes)(keras.layers.Dropout(0.1)(features))
     model = keras.Model(inputs, logits)
     steps = epochs * (len(labels) // args.finetune_batch_size + 1)
     optimizer = keras.optimizers.AdamW(
@@ -224,6 +225,49 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
     model.fit(dataset(texts, labels, True), epochs=epochs, verbose=0)
     result = model.evaluate(dataset(dev.texts, dev.labels, False), verbose=0, return_dict=True)
     return float(result[metric])
+
+
+def frozen_probe(backbone, tokenizer, args, sizes=(1000, 5000)):
+    """SST-2 dev accuracy of a ridge classifier on frozen features (first token, token mean):
+    what the weights know about sentiment before any fine-tuning. The best of four ridge
+    strengths on dev, so an upper bound for every row alike."""
+    import numpy as np
+    import tensorflow as tf
+
+    from convbert_tf.preprocessing import ConvBertTextClassifierPreprocessor
+    from convbert_tf.training.glue_data import get_task, read_tsv
+
+    task = get_task("sst2")
+    train = read_tsv(task, os.path.join(DATA, "sst2", "train.tsv"))
+    dev = read_tsv(task, os.path.join(DATA, "sst2", "dev.tsv"), max_examples=args.dev_limit)
+    order = np.random.default_rng(args.seed).permutation(len(train))[:max(sizes)]
+    preprocessor = ConvBertTextClassifierPreprocessor(tokenizer, args.sequence_length)
+
+    def features(texts):
+        first, mean = [], []
+        for start in range(0, len(texts), 256):
+            x = preprocessor(tf.constant(texts[start:start + 256]))
+            states = np.asarray(backbone(x, training=False)["sequence_output"], "float64")
+            mask = np.asarray(x["padding_mask"], "float64")[:, :, None]
+            first.append(states[:, 0])
+            mean.append((states * mask).sum(1) / mask.sum(1))
+        return {"first_token": np.concatenate(first), "mean": np.concatenate(mean)}
+
+    train_x = features([train.texts[0][i] for i in order])
+    dev_x = features(list(dev.texts[0]))
+    train_y, dev_y = 2.0 * train.labels[order] - 1.0, np.asarray(dev.labels)
+    report = {}
+    for pooling in ("first_token", "mean"):
+        for n in sizes:
+            x = train_x[pooling][:n]
+            mu, sd = x.mean(0), x.std(0) + 1e-6
+            a, b = (x - mu) / sd, (dev_x[pooling] - mu) / sd
+            best = 0.0
+            for strength in (1.0, 10.0, 100.0, 1000.0):
+                w = np.linalg.solve(a.T @ a + strength * np.eye(a.shape[1]), a.T @ train_y[:n])
+                best = max(best, float(((b @ w > 0) == (dev_y == 1)).mean()))
+            report[f"{pooling}_{n}"] = round(best, 4)
+    return report
 
 
 def commit_stamp():
@@ -279,13 +323,17 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--pretrain-minutes", type=float, default=12.0)
     parser.add_argument("--pretrain-batch-size", type=int, default=64)
-    parser.add_argument("--temperature", type=float, default=1.0,
-                        help="the generator's sampling temperature (the recipe's: 1.0)")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="the generator's sampling temperature (default: the recipe's)")
     parser.add_argument("--calibration-steps", type=int, default=10)
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--sequence-length", type=int, default=64)
     parser.add_argument("--finetune-batch-size", type=int, default=32)
     parser.add_argument("--finetune-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--pooling", default="mean", choices=("first_token", "pooled", "mean"),
+                        help="the sentence vector the fine-tuned head reads (see "
+                             "ConvBertTextClassifier); mean: a briefly pretrained "
+                             "discriminator's first token carries no signal")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dev-limit", type=int, default=None,
                         help="score on the first N dev examples only (smoke tests)")
@@ -309,6 +357,7 @@ def main():
         if name not in TASKS:
             parser.error(f"--tasks: unknown {name!r}; expected some of {', '.join(TASKS)}")
 
+    import keras
     import numpy as np
 
     from convbert_tf.preprocessing import ConvBertTokenizer
@@ -317,10 +366,11 @@ def main():
     started = time.time()
     tokenizer = ConvBertTokenizer()
     results = {"machine": machine(), "args": vars(args), "tasks": tasks,
-               "pretraining": {}, "downstream": {},
+               "pretraining": {}, "downstream": {}, "probe": {},
                "recipe": {"name": "small_budget", **PRETRAINING_RECIPES["small_budget"],
                           "batch_size": args.pretrain_batch_size,
-                          "temperature": args.temperature}}
+                          "temperature": PRETRAINING_RECIPES["small_budget"]["temperature"]
+                          if args.temperature is None else args.temperature}}
     results["commit"] = commit_stamp()
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
@@ -336,6 +386,13 @@ def main():
                   f"{last['discriminator_precision']}, generator accuracy "
                   f"{last['generator_accuracy']}", flush=True)
             results["downstream"][kind] = {}
+            # The same probe on a fresh initialisation: what pretraining added.
+            keras.utils.set_random_seed(args.seed)
+            fresh = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
+            sizes = (100,) if args.quick else (1000, 5000)
+            results["probe"][kind] = {"pretrained": frozen_probe(backbone, tokenizer, args, sizes),
+                                      "scratch": frozen_probe(fresh, tokenizer, args, sizes)}
+            print(f"[{kind}] frozen probe {results['probe'][kind]}", flush=True)
             for init, init_weights in (("pretrained", weights), ("scratch", None)):
                 scores = {}
                 for task in tasks:

@@ -4,7 +4,8 @@ Pretraining reads the SST-2 train sentences without labels, reduced to full sent
 the file's lines are sub-phrases of other lines), with the `small_budget` recipe of
 `convbert_tf.training.pretraining.pretrain` (checkpointed: rerun to resume). Both classifiers
 then get the same fine-tuning budget on 1,000 labelled sentences (steps, batch, learning rate,
-data order); the only difference is the discriminator's initial weights.
+data order, classifier head: `--pooling`); the only difference is the discriminator's
+initial weights.
 
     python examples/pretrain_then_finetune.py --output bench/results/pretrain_vs_scratch.json
 """
@@ -35,14 +36,15 @@ def small_config(vocabulary_size, sequence_length):
 
 
 def finetune(backbone, preprocessor, train, dev, examples, epochs, batch_size, learning_rate,
-             seed):
+             seed, pooling):
     import keras
 
     from convbert_tf.optimizers import fine_tuning_optimizer
     from convbert_tf.tasks.text_classifier import ConvBertTextClassifier
 
     keras.utils.set_random_seed(seed)
-    classifier = ConvBertTextClassifier(backbone, num_classes=2, preprocessor=preprocessor)
+    classifier = ConvBertTextClassifier(backbone, num_classes=2, preprocessor=preprocessor,
+                                        pooling=pooling)
     steps = epochs * -(-examples // batch_size)
     classifier.compile(optimizer=fine_tuning_optimizer(classifier, learning_rate, steps))
     classifier.fit(train[0][:examples], train[1][:examples], batch_size=batch_size,
@@ -61,6 +63,10 @@ def main():
     parser.add_argument("--finetune-examples", type=int, default=1000)
     parser.add_argument("--finetune-epochs", type=int, default=10)
     parser.add_argument("--finetune-batch-size", type=int, default=32)
+    parser.add_argument("--pooling", default="mean", choices=("first_token", "mean"),
+                        help="the classifier's sentence vector: mean (a briefly pretrained "
+                             "discriminator's first token carries no signal) or first_token "
+                             "(ConvBERT's official head)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=None, help="write the results as JSON here")
     args = parser.parse_args()
@@ -113,7 +119,7 @@ def main():
             backbone.set_weights(weights)
         accuracies[name] = finetune(backbone, preprocessor, train, dev, args.finetune_examples,
                                     args.finetune_epochs, args.finetune_batch_size, 1e-3,
-                                    args.seed)
+                                    args.seed, args.pooling)
         results[f"{name}_seconds"] = round(time.time() - start, 1)
         print(f"SST-2 dev accuracy, {name}: {accuracies[name]:.4f}", flush=True)
     results["sst2_dev_accuracy"] = accuracies

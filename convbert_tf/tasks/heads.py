@@ -5,7 +5,7 @@ import keras
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 
-POOLING_MODES = ("first_token", "pooled")
+POOLING_MODES = ("first_token", "pooled", "mean")
 
 
 def resolve_pooling(backbone, pooling):
@@ -22,8 +22,18 @@ def resolve_pooling(backbone, pooling):
 def sentence_features(backbone, pooling):
     """The backbone's inputs and the `[batch, hidden]` sentence vector the head reads."""
     outputs = backbone(backbone.input)
+    sequence = outputs["sequence_output"]
     if pooling == "first_token":
-        return backbone.input, outputs["sequence_output"][:, 0, :]
+        return backbone.input, sequence[:, 0, :]
+    if pooling == "mean":
+        # The mean over non-padding tokens, summed in float32 (a float16 sum of 512 states can
+        # overflow). A discriminator pretrained briefly with ELECTRA's objective has no signal
+        # at its first token (never replaced, always "original"); its mean state transfers
+        # better (docs/pretraining.md).
+        mask = keras.ops.cast(backbone.input["padding_mask"], "float32")[:, :, None]
+        total = keras.ops.sum(keras.ops.cast(sequence, "float32") * mask, axis=1)
+        mean = total / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+        return backbone.input, keras.ops.cast(mean, sequence.dtype)
     return backbone.input, outputs["pooled_output"]
 
 

@@ -18,7 +18,7 @@ class ConvBertTextClassifier(HfPresetMixin, XlaTaskMixin, keras_hub.models.TextC
     Head: `Dropout(dropout)` then `Dense(num_classes)` (logits, truncated-normal 0.02 init) on the
     first token's final state (`pooling="first_token"`, ConvBERT's official head) or on the
     backbone's `pooled_output` (`pooling="pooled"`, the default for GroupBERT, whose pooler is a
-    trained dense). With a `preprocessor`, `fit` / `evaluate` / `predict` take raw strings, or
+    trained dense), or on the mean of the non-padding tokens' final states (`pooling="mean"`). With a `preprocessor`, `fit` / `evaluate` / `predict` take raw strings, or
     pairs `(a, b)`, and tokenise them in `tf.data` on the host.
 
     `compile()` defaults: the recipe's AdamW (`convbert_tf.training.fine_tuning_optimizer` with a
@@ -32,7 +32,7 @@ class ConvBertTextClassifier(HfPresetMixin, XlaTaskMixin, keras_hub.models.TextC
         num_classes: number of classes (>= 2).
         preprocessor: a `ConvBertTextClassifierPreprocessor`, or None for pre-tokenised input.
         dropout: dropout before the dense (0.1).
-        pooling: `"auto"`, `"first_token"` or `"pooled"` (see above).
+        pooling: `"auto"`, `"first_token"`, `"pooled"` or `"mean"` (see above).
 
     Example:
     >>> backbone = ConvBertBackbone.from_preset("conv_bert_small_en", load_weights=False)

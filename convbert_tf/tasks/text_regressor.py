@@ -25,7 +25,8 @@ class ConvBertTextRegressor(HfPresetMixin, XlaTaskMixin, keras_hub.models.Task):
         backbone: a `ConvBertBackbone` / `GroupBertBackbone`.
         preprocessor: a `ConvBertTextClassifierPreprocessor` or None.
         dropout: dropout before the dense (0.1).
-        pooling: `"auto"`, `"first_token"` or `"pooled"` (as `ConvBertTextClassifier`).
+        pooling: `"auto"`, `"first_token"`, `"pooled"` or `"mean"` (as
+            `ConvBertTextClassifier`).
 
     Example:
     >>> regressor = ConvBertTextRegressor(backbone, preprocessor=preprocessor)

@@ -30,5 +30,9 @@ def test_quick_run_writes_results_and_chart(tmp_path):
         assert report["pretraining"][kind]["history"][-1]["step"] == 4
         for init in ("pretrained", "scratch"):
             assert 0.0 <= report["downstream"][kind][init]["sst2_100"]["mean"] <= 1.0
+            probe = report["probe"][kind][init]
+            assert set(probe) == {"first_token_100", "mean_100"}
+            assert all(0.0 <= v <= 1.0 for v in probe.values())
+    assert report["args"]["pooling"] == "mean"
     assert (tmp_path / "pretraining_efficiency.png").stat().st_size > 10_000
     assert report["machine"]["cores"] >= 1

@@ -97,11 +97,24 @@ def test_head_reads_first_token_for_convbert_and_pooler_for_groupbert():
     assert classifier.output_dense.kernel.shape == (16, 3)
 
 
+def test_mean_pooling_reads_the_mean_of_the_unpadded_states():
+    backbone = tiny_backbone()
+    classifier = ConvBertTextClassifier(backbone, 3, pooling="mean", compile=False)
+    ids = np.arange(1, SEQ + 1, dtype="int32")[None] % 50
+    mask = (np.arange(SEQ) < 3).astype("int32")[None]
+    inputs = {"token_ids": ids, "segment_ids": 0 * ids, "padding_mask": mask}
+    states = np.asarray(backbone(inputs)["sequence_output"])
+    expected = classifier.output_dense(states[:, :3].mean(axis=1))
+    np.testing.assert_allclose(classifier(inputs), expected, atol=1e-5)
+    restored = ConvBertTextClassifier.from_config(classifier.get_config())
+    assert restored.pooling == "mean"
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="num_classes"):
         ConvBertTextClassifier(tiny_backbone(), 1, compile=False)
     with pytest.raises(ValueError, match="pooling"):
-        ConvBertTextClassifier(tiny_backbone(), 2, pooling="mean", compile=False)
+        ConvBertTextClassifier(tiny_backbone(), 2, pooling="max", compile=False)
 
 
 def test_mixed_float16_gets_loss_scaling():

@@ -44,9 +44,9 @@ def register(subparsers):
                         help="share of packed rows truncated to a random length (0.1, as in "
                         "BERT and ELECTRA), so the model sees padding as fine-tuning does")
     parser.add_argument("--temperature", type=float, default=None,
-                        help="the generator's sampling temperature (1.0, as in ELECTRA); "
-                        "above 1 its samples are flatter, so more replacements are rare words "
-                        "(docs/pretraining.md)")
+                        help="the generator's sampling temperature (small_budget 3.0; "
+                        "released 1.0, as in ELECTRA); above 1 its samples are flatter, so more "
+                        "replacements are rare words (docs/pretraining.md)")
     parser.add_argument("--initializer-range", type=float, default=None,
                         help="initial weight scale (truncated-normal std) of a discriminator "
                         "built from an architecture preset; default 0.02 as released "
