@@ -160,10 +160,12 @@ def test_pretrain_argument_errors(corpus, tmp_path):
 
 def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
     # Measured (this corpus and `corpus_tokenizer()`, seed 0, steps 201-240, 10% short rows,
-    # LAMB whose biases and LayerNorm parameters take Adam steps): generator accuracy 0.297,
-    # RTD recall 0.167 at precision 1.0, spread of the discriminator's outputs across
-    # sentences 0.561. With BERT's 30,522-entry vocabulary (2.1x this test's time): 0.206,
-    # 0.250, 1.0, 0.687. Under `keras.optimizers.Lamb`, whose trust ratio froze every
+    # LAMB whose biases and LayerNorm parameters take Adam steps, sampling temperature 3):
+    # generator accuracy 0.296, RTD recall 0.888 at precision 1.0, spread of the
+    # discriminator's outputs across sentences 0.631. At temperature 1 (the recipe before):
+    # recall 0.167, generator 0.297, spread 0.561. With BERT's 30,522-entry vocabulary at
+    # temperature 1 (2.1x this test's time): 0.206, 0.250, 1.0, 0.687. Under
+    # `keras.optimizers.Lamb`, whose trust ratio froze every
     # zero-initialised bias, the generator stayed at 0.086 (the unigram level of this tiny
     # corpus). With the recipe before LAMB (AdamW 2e-3) the spread fell to 0.097 by step 160:
     # the representation collapse that kept pretrained models from fine-tuning
@@ -189,10 +191,10 @@ def test_small_budget_recipe_learns_on_a_tiny_corpus(corpus, tmp_path):
           f"{last['discriminator_precision']}, generator accuracy "
           f"{last['generator_accuracy']}, spread {outputs[:, 1:4].std(axis=0).mean():.3f}")
     assert last["step"] == 240
-    assert last["discriminator_recall"] > 0.08
+    assert last["discriminator_recall"] > 0.44
     assert last["discriminator_precision"] > 0.5
     assert last["generator_accuracy"] > 0.15
-    assert outputs[:, 1:4].std(axis=0).mean() > 0.28
+    assert outputs[:, 1:4].std(axis=0).mean() > 0.3
 
     # The discriminator flows on unchanged: preset -> classifier on raw strings.
     from convbert_tf.tasks import ConvBertTextClassifier
