@@ -132,11 +132,12 @@ def test_recipe_overrides_reach_the_pretrainer(corpus, tmp_path):
                             max_sequence_length=16)
     pretrainer, history = pretrain(disc, corpus, tmp_path, tokenizer, steps=2,
                                    checkpoint_every=2, sequence_length=16, batch_size=4,
-                                   temperature=3.0, rtd_weight=7.0, jit_compile=False,
+                                   temperature=2.0, rtd_weight=7.0, jit_compile=False,
                                    verbose=0)
-    assert (pretrainer.temperature, pretrainer.rtd_weight) == (3.0, 7.0)
+    assert (pretrainer.temperature, pretrainer.rtd_weight) == (2.0, 7.0)
     assert history[-1]["step"] == 2
-    # A run with another temperature is another run: resuming it is refused by name.
+    # A run with another temperature (here the recipe's 3.0) is another run: resuming it is
+    # refused by name.
     with pytest.raises(ValueError, match="temperature"):
         pretrain(disc, corpus, tmp_path, tokenizer, steps=2, checkpoint_every=2,
                  sequence_length=16, batch_size=4, rtd_weight=7.0, jit_compile=False,
