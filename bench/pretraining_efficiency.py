@@ -227,10 +227,11 @@ def finetune(backbone_factory, weights, task_name, seed, tokenizer, args):
     return float(result[metric])
 
 
-def frozen_probe(backbone, tokenizer, args, sizes=(1000, 5000)):
-    """SST-2 dev accuracy of a ridge classifier on frozen features (first token, token mean):
-    what the weights know about sentiment before any fine-tuning. The best of four ridge
-    strengths on dev, so an upper bound for every row alike."""
+def frozen_probe(backbones, tokenizer, args, sizes=(1000, 5000)):
+    """SST-2 dev accuracy of a ridge classifier on frozen features (first token, token mean)
+    of each of `backbones` (`{name: backbone}`): what the weights know about sentiment before
+    any fine-tuning. The best of four ridge strengths on dev, so an upper bound for every row
+    alike. Returns `{name: {"<pooling>_<labels>": accuracy}}`."""
     import numpy as np
     import tensorflow as tf
 
@@ -243,7 +244,7 @@ def frozen_probe(backbone, tokenizer, args, sizes=(1000, 5000)):
     order = np.random.default_rng(args.seed).permutation(len(train))[:max(sizes)]
     preprocessor = ConvBertTextClassifierPreprocessor(tokenizer, args.sequence_length)
 
-    def features(texts):
+    def features(backbone, texts):
         first, mean = [], []
         for start in range(0, len(texts), 256):
             x = preprocessor(tf.constant(texts[start:start + 256]))
@@ -253,21 +254,24 @@ def frozen_probe(backbone, tokenizer, args, sizes=(1000, 5000)):
             mean.append((states * mask).sum(1) / mask.sum(1))
         return {"first_token": np.concatenate(first), "mean": np.concatenate(mean)}
 
-    train_x = features([train.texts[0][i] for i in order])
-    dev_x = features(list(dev.texts[0]))
+    train_texts = [train.texts[0][i] for i in order]
     train_y, dev_y = 2.0 * train.labels[order] - 1.0, np.asarray(dev.labels)
-    report = {}
-    for pooling in ("first_token", "mean"):
-        for n in sizes:
-            x = train_x[pooling][:n]
-            mu, sd = x.mean(0), x.std(0) + 1e-6
-            a, b = (x - mu) / sd, (dev_x[pooling] - mu) / sd
-            best = 0.0
-            for strength in (1.0, 10.0, 100.0, 1000.0):
-                w = np.linalg.solve(a.T @ a + strength * np.eye(a.shape[1]), a.T @ train_y[:n])
-                best = max(best, float(((b @ w > 0) == (dev_y == 1)).mean()))
-            report[f"{pooling}_{n}"] = round(best, 4)
-    return report
+    reports = {}
+    for name, backbone in backbones.items():
+        train_x, dev_x = features(backbone, train_texts), features(backbone, list(dev.texts[0]))
+        report = reports[name] = {}
+        for pooling in ("first_token", "mean"):
+            for n in sizes:
+                x = train_x[pooling][:n]
+                mu, sd = x.mean(0), x.std(0) + 1e-6
+                a, b = (x - mu) / sd, (dev_x[pooling] - mu) / sd
+                best = 0.0
+                for strength in (1.0, 10.0, 100.0, 1000.0):
+                    w = np.linalg.solve(a.T @ a + strength * np.eye(a.shape[1]),
+                                        a.T @ train_y[:n])
+                    best = max(best, float(((b @ w > 0) == (dev_y == 1)).mean()))
+                report[f"{pooling}_{n}"] = round(best, 4)
+    return reports
 
 
 def commit_stamp():
@@ -390,8 +394,8 @@ def main():
             keras.utils.set_random_seed(args.seed)
             fresh = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
             sizes = (100,) if args.quick else (1000, 5000)
-            results["probe"][kind] = {"pretrained": frozen_probe(backbone, tokenizer, args, sizes),
-                                      "scratch": frozen_probe(fresh, tokenizer, args, sizes)}
+            results["probe"][kind] = frozen_probe(
+                {"pretrained": backbone, "scratch": fresh}, tokenizer, args, sizes)
             print(f"[{kind}] frozen probe {results['probe'][kind]}", flush=True)
             for init, init_weights in (("pretrained", weights), ("scratch", None)):
                 scores = {}

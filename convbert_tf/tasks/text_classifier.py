@@ -18,8 +18,9 @@ class ConvBertTextClassifier(HfPresetMixin, XlaTaskMixin, keras_hub.models.TextC
     Head: `Dropout(dropout)` then `Dense(num_classes)` (logits, truncated-normal 0.02 init) on the
     first token's final state (`pooling="first_token"`, ConvBERT's official head) or on the
     backbone's `pooled_output` (`pooling="pooled"`, the default for GroupBERT, whose pooler is a
-    trained dense), or on the mean of the non-padding tokens' final states (`pooling="mean"`). With a `preprocessor`, `fit` / `evaluate` / `predict` take raw strings, or
-    pairs `(a, b)`, and tokenise them in `tf.data` on the host.
+    trained dense), or on the mean of the non-padding tokens' final states (`pooling="mean"`,
+    for a briefly pretrained discriminator). With a `preprocessor`, `fit` / `evaluate` /
+    `predict` take raw strings, or pairs `(a, b)`, and tokenise them in `tf.data` on the host.
 
     `compile()` defaults: the recipe's AdamW (`convbert_tf.training.fine_tuning_optimizer` with a
     constant 1e-4; pass your own with a schedule for real runs), sparse categorical
