@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from convbert_tf.tasks.heads import POOLING_MODES
 from convbert_tf.training.callbacks import SpearmanCorrelation, StepBackup
 from convbert_tf.training.distribute import shard_by_data
 from convbert_tf.training.glue_data import load_glue
@@ -89,13 +90,14 @@ def make_preprocessor(checkpoint, sequence_length):
                                               sequence_length=sequence_length)
 
 
-def build_task(task, backbone, preprocessor, dropout=0.1):
+def build_task(task, backbone, preprocessor, dropout=0.1, pooling="auto"):
     from convbert_tf.tasks import ConvBertTextClassifier, ConvBertTextRegressor
 
     if task.is_regression:
-        return ConvBertTextRegressor(backbone, preprocessor=preprocessor, dropout=dropout)
+        return ConvBertTextRegressor(backbone, preprocessor=preprocessor, dropout=dropout,
+                                     pooling=pooling)
     return ConvBertTextClassifier(backbone, task.num_classes, preprocessor=preprocessor,
-                                  dropout=dropout)
+                                  dropout=dropout, pooling=pooling)
 
 
 def tensorboard_callback(log_dir):
@@ -116,7 +118,7 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
              tfds_data_dir=None, epochs=None, batch_size=32, sequence_length=128,
              learning_rate=None, mixed_precision=None, output_dir=None,
              max_train_examples=None, strategy=None, seed=0, verbose="auto", backbone=None,
-             backup_every=100, callbacks=None):
+             backup_every=100, callbacks=None, pooling="auto"):
     """Fine-tunes on one GLUE task with the official recipe; returns the final epoch's logs.
 
     Data are read and checked first (bad input fails in seconds, before any model is built).
@@ -149,6 +151,9 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
             steps and at each epoch end; rerunning the same command resumes exactly there,
             also mid-epoch (same batches, same dropout masks, same optimizer state).
         callbacks: extra Keras callbacks.
+        pooling: the head's sentence vector (`ConvBertTextClassifier`): `"auto"`,
+            `"first_token"`, `"pooled"` or `"mean"` (for a discriminator pretrained briefly
+            with `convbert-tf pretrain`: docs/pretraining.md).
 
     Example:
     >>> run_glue("rte", data_dir="/work/shared/data/glue", preset="conv_bert_small_en",
@@ -163,6 +168,9 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
                          f"{batch_size}.")
     if isinstance(backup_every, bool) or not isinstance(backup_every, int) or backup_every < 1:
         raise ValueError(f"--backup-every must be a positive int, got {backup_every!r}.")
+    if pooling not in ("auto", *POOLING_MODES):
+        raise ValueError(f"--pooling must be auto or one of {', '.join(POOLING_MODES)}, got "
+                         f"{pooling!r}.")
     if mixed_precision not in (None, *MIXED_PRECISION_POLICIES):
         raise ValueError(f"--mixed-precision must be bf16 or fp16, got {mixed_precision!r}.")
     output_dir = output_dir or os.path.join("runs", task.name)
@@ -179,7 +187,7 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
             backbone = load_backbone(checkpoint or preset, dtype=dtype,
                                      argument="--checkpoint" if checkpoint else "--preset")
         preprocessor = make_preprocessor(checkpoint, sequence_length)
-        model = build_task(task, backbone, preprocessor)
+        model = build_task(task, backbone, preprocessor, pooling=pooling)
         if learning_rate is None:
             learning_rate, reason = default_learning_rate(backbone)
             print(f"learning rate {learning_rate:g} (recipe default for {reason})")

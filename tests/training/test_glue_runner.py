@@ -112,3 +112,26 @@ def test_preprocessor_takes_the_checkpoints_vocabulary(tmp_path):
     ConvBertTokenizer(vocabulary=vocabulary).save_to_preset(preset)
     assert make_preprocessor(preset, 8).tokenizer.vocabulary_size() == 7
     assert make_preprocessor(None, 8).tokenizer.vocabulary_size() == 30522
+
+
+def test_cli_pooling_reaches_the_head(tmp_path, monkeypatch):
+    import convbert_tf.training.glue as glue
+    from convbert_tf.training.glue_data import get_task
+
+    write_stsb(str(tmp_path / "glue"))
+    seen = {}
+    monkeypatch.setattr(glue, "run_glue", lambda *args, **kwargs: seen.update(kwargs))
+    assert main(["finetune", "--task", "stsb", "--data-dir", str(tmp_path / "glue"),
+                 "--pooling", "mean"]) == 0
+    assert seen["pooling"] == "mean"
+    backbone = ConvBertBackbone(vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=8,
+                                intermediate_dim=16, max_sequence_length=16)
+    assert glue.build_task(get_task("sst2"), backbone, None, pooling="mean").pooling == "mean"
+    assert glue.build_task(get_task("stsb"), backbone, None, pooling="mean").pooling == "mean"
+
+
+def test_bad_pooling_fails_before_a_model_is_built(tmp_path):
+    write_stsb(str(tmp_path / "glue"))
+    with pytest.raises(ValueError, match="--pooling must be auto or one of"):
+        run_glue("stsb", data_dir=str(tmp_path / "glue"), pooling="max", batch_size=8,
+                 output_dir=str(tmp_path / "run"))

@@ -34,6 +34,11 @@ def register(subparsers):
     parser.add_argument("--output-dir", help="checkpoints, backups and logs (default runs/TASK)")
     parser.add_argument("--max-train-examples", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pooling", default="auto",
+                        choices=("auto", "first_token", "pooled", "mean"),
+                        help="the head's sentence vector (auto: first token for ConvBERT, the "
+                        "pooler for GroupBERT); mean for a discriminator from a short "
+                        "`convbert-tf pretrain` run")
     parser.add_argument("--backup-every", type=int, default=100,
                         help="save the full training state every N steps (and each epoch end) "
                         "to OUTPUT_DIR/backup; rerunning resumes exactly there")
@@ -54,6 +59,6 @@ def run(args):
         sequence_length=args.sequence_length, learning_rate=args.learning_rate,
         mixed_precision=args.mixed_precision, output_dir=args.output_dir,
         max_train_examples=args.max_train_examples, strategy=strategy, seed=args.seed,
-        backup_every=args.backup_every,
+        backup_every=args.backup_every, pooling=args.pooling,
     )
     return 0
