@@ -6,16 +6,23 @@ from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.models import ConvBertBackbone
 
 POOLING_MODES = ("first_token", "pooled", "mean")
+POOLING_CHOICES = ("auto", *POOLING_MODES)
+
+
+def check_pooling(pooling, argument="`pooling`"):
+    """Raises a `ValueError` naming `argument` unless `pooling` is one of `POOLING_CHOICES`."""
+    if pooling not in POOLING_CHOICES:
+        raise ValueError(f"{argument} must be auto or one of {', '.join(POOLING_MODES)}, got "
+                         f"{pooling!r}.")
 
 
 def resolve_pooling(backbone, pooling):
     """`"auto"` -> `"first_token"` for ConvBERT (the official head reads `sequence_output[:, 0]`;
     ConvBERT has no pooler), `"pooled"` for other backbones (GroupBERT's `pooled_output` is its
     trained tanh pooler over the first token)."""
+    check_pooling(pooling)
     if pooling == "auto":
         return "first_token" if isinstance(backbone, ConvBertBackbone) else "pooled"
-    if pooling not in POOLING_MODES:
-        raise ValueError(f"`pooling` must be 'auto' or one of {POOLING_MODES}, got {pooling!r}.")
     return pooling
 
 

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from convbert_tf.tasks.heads import POOLING_MODES
+from convbert_tf.tasks.heads import check_pooling
 from convbert_tf.training.callbacks import SpearmanCorrelation, StepBackup
 from convbert_tf.training.distribute import shard_by_data
 from convbert_tf.training.glue_data import load_glue
@@ -168,9 +168,7 @@ def run_glue(task, preset="conv_bert_small_en", checkpoint=None, data_dir=None,
                          f"{batch_size}.")
     if isinstance(backup_every, bool) or not isinstance(backup_every, int) or backup_every < 1:
         raise ValueError(f"--backup-every must be a positive int, got {backup_every!r}.")
-    if pooling not in ("auto", *POOLING_MODES):
-        raise ValueError(f"--pooling must be auto or one of {', '.join(POOLING_MODES)}, got "
-                         f"{pooling!r}.")
+    check_pooling(pooling, "--pooling")
     if mixed_precision not in (None, *MIXED_PRECISION_POLICIES):
         raise ValueError(f"--mixed-precision must be bf16 or fp16, got {mixed_precision!r}.")
     output_dir = output_dir or os.path.join("runs", task.name)

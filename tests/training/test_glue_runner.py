@@ -124,6 +124,10 @@ def test_cli_pooling_reaches_the_head(tmp_path, monkeypatch):
     assert main(["finetune", "--task", "stsb", "--data-dir", str(tmp_path / "glue"),
                  "--pooling", "mean"]) == 0
     assert seen["pooling"] == "mean"
+    from convbert_tf.cli.commands.finetune import POOLINGS
+    from convbert_tf.tasks.heads import POOLING_CHOICES
+
+    assert POOLINGS == POOLING_CHOICES
     backbone = ConvBertBackbone(vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=8,
                                 intermediate_dim=16, max_sequence_length=16)
     assert glue.build_task(get_task("sst2"), backbone, None, pooling="mean").pooling == "mean"

@@ -1,6 +1,9 @@
 """`convbert-tf finetune`: fine-tune on a GLUE task with the official recipe."""
 
 TASKS = ("cola", "sst2", "mrpc", "stsb", "qqp", "mnli", "qnli", "rte", "wnli")
+# `convbert_tf.tasks.heads.POOLING_CHOICES`, spelled out so that `--help` imports no Keras
+# (tests/training/test_glue_runner.py keeps the two equal).
+POOLINGS = ("auto", "first_token", "pooled", "mean")
 
 
 def register(subparsers):
@@ -34,8 +37,7 @@ def register(subparsers):
     parser.add_argument("--output-dir", help="checkpoints, backups and logs (default runs/TASK)")
     parser.add_argument("--max-train-examples", type=int)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pooling", default="auto",
-                        choices=("auto", "first_token", "pooled", "mean"),
+    parser.add_argument("--pooling", default="auto", choices=POOLINGS,
                         help="the head's sentence vector (auto: first token for ConvBERT, the "
                         "pooler for GroupBERT); mean for a discriminator from a short "
                         "`convbert-tf pretrain` run")
