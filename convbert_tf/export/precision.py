@@ -1,22 +1,29 @@
-"""Export precision: a bfloat16 copy of a task for CPUs with native bf16 (AVX512_BF16 / AMX).
+"""Export precision: bfloat16 matmuls for CPUs with native bf16 (AVX512_BF16 / AMX).
 
 On such CPUs TensorFlow's oneDNN kernels run bf16 matmuls at 2x (AVX512_BF16) or more (AMX)
 the fp32 rate, while XLA's CPU backend runs bf16 no faster than fp32 (measured:
-bench/results/serving_latency.json). So a bf16 export is the task rebuilt under Keras's
-`bfloat16` policy with the same weights rounded to bf16. LayerNorm and every softmax still
-compute in float32: Keras's `layer_normalization` upcasts, and this library's attention and
-span-convolution softmaxes cast to float32 themselves; outputs are cast to float32. Not
-`mixed_bfloat16`: its float32 variables are cast to bf16 on every call, which at batch 1 cost
-about as much as the bf16 matmuls saved on ConvBERT-base (the bf16 rows of
-bench/results/serving_latency.json are this export).
+bench/results/serving_latency.json). TensorFlow's element-wise CPU kernels, though, are
+slower in bf16 than in float32 (bench/results/serving_bf16_profile.json: Mul, AddV2 and
+GELU's Erfc 1.5-4x slower), and ConvBERT's span convolution is element-wise work. So a bf16
+export gives bfloat16 (weights stored in bf16) only to the layers that own a matmul kernel
+(`bf16_matmul_policy`, a Keras `DTypePolicyMap`) and keeps everything else, LayerNorm,
+softmax, GELU and the span convolution's shift-and-sum included, in float32; the owners cast
+what their bf16 sub-layers return (`convbert_tf.layers.grouped_dense.in_compute_dtype`).
+Not `mixed_bfloat16`: its float32 variables are cast to bf16 on every call, which at batch 1
+cost about as much as the bf16 matmuls saved on ConvBERT-base.
 """
 
 import logging
 import os
+import re
 
 import keras
 
 PRECISIONS = ("float32", "bfloat16")
+# Weights that make their layer a matmul: Dense / EinsumDense / GroupedDense `kernel`, the
+# separable key convolution's `pointwise_kernel`. Not GroupBERT's `conv_kernel` (16 x 16
+# blocks per tap: element-wise-sized work, and its module's GLU / swish would follow it).
+MATMUL_WEIGHTS = ("kernel", "pointwise_kernel")
 # Keras policy names that mean "full precision": these are the ones rewritten.
 _FLOAT_POLICIES = ("float32",)
 
@@ -59,7 +66,8 @@ def warn_if_no_native_bf16(flags=None):
 
 
 def _rewrite_dtypes(config, policy):
-    """Returns `config` with every float32 `dtype` entry (string or policy dict) set to `policy`."""
+    """Returns `config` with every float32 `dtype` entry (string or policy dict) set to `policy`
+    (a policy name, or a serialised policy such as a `DTypePolicyMap`'s)."""
     if isinstance(config, list):
         return [_rewrite_dtypes(c, policy) for c in config]
     if not isinstance(config, dict):
@@ -71,10 +79,44 @@ def _rewrite_dtypes(config, policy):
         elif key == "dtype" and isinstance(value, dict) \
                 and value.get("class_name") == "DTypePolicy" \
                 and value.get("config", {}).get("name") in _FLOAT_POLICIES:
-            out[key] = {**value, "config": {**value["config"], "name": policy}}
+            out[key] = policy if isinstance(policy, dict) else \
+                {**value, "config": {**value["config"], "name": policy}}
         else:
             out[key] = _rewrite_dtypes(value, policy)
     return out
+
+
+def matmul_layer_paths(model):
+    """The paths of the layers of `model` that own a matmul weight (`MATMUL_WEIGHTS`)."""
+    paths = set()
+    for weight in model.weights:
+        layer_path, _, name = weight.path.rpartition("/")
+        if name in MATMUL_WEIGHTS:
+            paths.add(layer_path)
+    return sorted(paths)
+
+
+def bf16_matmul_policy(model):
+    """A dtype policy map: `bfloat16` for the layers of `model` that own a matmul weight,
+    `float32` for every other layer.
+
+    Args:
+        model: a built Keras model; its layer paths are the map's keys.
+
+    Returns:
+        A `keras.dtype_policies.DTypePolicyMap` to pass as a model's `dtype` (see
+        `with_dtype_policy`).
+
+    Example:
+    >>> policy = bf16_matmul_policy(classifier)
+    >>> policy["conv_bert_backbone/transformer_layer_0/intermediate"].name
+    'bfloat16'
+    """
+    bf16 = keras.dtype_policies.DTypePolicy("bfloat16")
+    # Keys are regular expressions (exact keys are tried first): escape the paths.
+    return keras.dtype_policies.DTypePolicyMap(
+        "float32", {re.escape(path): bf16 for path in matmul_layer_paths(model)}
+    )
 
 
 def with_dtype_policy(task, policy="bfloat16"):
@@ -84,7 +126,8 @@ def with_dtype_policy(task, policy="bfloat16"):
 
     Args:
         task: a built Keras task (or any serialisable Keras model).
-        policy: a Keras dtype policy name, e.g. `"bfloat16"` or `"mixed_bfloat16"`.
+        policy: a Keras dtype policy name, e.g. `"bfloat16"` or `"mixed_bfloat16"`, or a
+            `DTypePolicyMap` such as `bf16_matmul_policy(task)`.
 
     Returns:
         The new model.
@@ -94,7 +137,38 @@ def with_dtype_policy(task, policy="bfloat16"):
     >>> fast.get_layer("logits").compute_dtype
     'bfloat16'
     """
+    if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+        policy = keras.saving.serialize_keras_object(policy)
     config = _rewrite_dtypes(keras.saving.serialize_keras_object(task), policy)
     copy = keras.saving.deserialize_keras_object(config)
     copy.set_weights(task.get_weights())
+    return copy
+
+
+def with_bf16_matmuls(task):
+    """A copy of `task` with bf16 weights and matmuls and everything else in float32.
+
+    Args:
+        task: a built task of this library (its layers cast what their sub-layers return).
+
+    Returns:
+        The new model, with `task`'s weights rounded to bf16 where they feed a matmul.
+
+    Raises:
+        RuntimeError: when a matmul weight of the copy is not bf16 (the copy's layer paths
+            differ from `task`'s, so the policy map matched nothing there).
+
+    Example:
+    >>> fast = with_bf16_matmuls(classifier)
+    >>> fast.get_layer("conv_bert_backbone").compute_dtype
+    'float32'
+    """
+    copy = with_dtype_policy(task, bf16_matmul_policy(task))
+    missed = [path for path in matmul_layer_paths(copy)
+              if any(w.dtype != "bfloat16" for w in copy.weights
+                     if w.path.rpartition("/")[0] == path
+                     and w.path.rpartition("/")[2] in MATMUL_WEIGHTS)]
+    if missed:
+        raise RuntimeError(f"bf16 export: the copy's matmul layers {missed[:3]} kept float32 "
+                           "weights; their paths differ from the original task's.")
     return copy

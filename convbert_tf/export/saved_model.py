@@ -4,7 +4,7 @@ import os
 import shutil
 
 from convbert_tf.export.batching import write_batching_parameters
-from convbert_tf.export.precision import check_precision, warn_if_no_native_bf16, with_dtype_policy
+from convbert_tf.export.precision import check_precision, warn_if_no_native_bf16, with_bf16_matmuls
 from convbert_tf.export.serving_functions import (
     DEFAULT_BATCH_BUCKETS,
     ServingFunctions,
@@ -41,8 +41,9 @@ def export_saved_model(task, path, sequence_length=None, version=None, *, prepro
     `allowed_batch_sizes` are the buckets. The version directory is written next to its final
     place and renamed in at the end, so TF Serving never sees half of it.
 
-    `precision="bfloat16"` rebuilds the task under Keras's `bfloat16` policy (weights stored
-    in bf16, LayerNorm and softmax computed in float32; outputs float32).
+    `precision="bfloat16"` rebuilds the task with bf16 weights and matmuls and everything
+    element-wise (LayerNorm, softmax, GELU, the span convolution) in float32, where
+    TensorFlow's CPU kernels are faster (`convbert_tf.export.precision`); outputs float32.
     It pays on CPUs with AVX512_BF16 / AMX through oneDNN, not through XLA (XLA's CPU backend
     runs bf16 at fp32 speed or slower; see docs/export.md), so `jit_compile` defaults to False
     for it. A warning is logged when this CPU lacks native bf16.
@@ -82,7 +83,7 @@ def export_saved_model(task, path, sequence_length=None, version=None, *, prepro
         warn_if_no_native_bf16()
         if preprocessor is None:
             preprocessor = getattr(task, "preprocessor", None)
-        task = with_dtype_policy(task, "bfloat16")
+        task = with_bf16_matmuls(task)
     if batch_buckets is None:
         batch_buckets = DEFAULT_BATCH_BUCKETS if jit_compile else ()
     batch_buckets = check_batch_buckets(batch_buckets)

@@ -4,7 +4,7 @@ import keras
 
 from convbert_tf.layers.activations import gelu_exact
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.grouped_dense import dense_layer
+from convbert_tf.layers.grouped_dense import dense_layer, in_compute_dtype
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.mixed_attention import MixedAttention
 from convbert_tf.layers.validation import check_divisible, check_positive, check_rate
@@ -76,15 +76,16 @@ class ConvBertLayer(keras.layers.Layer):
         self.attention_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=policy, name="attention_layer_norm"
         )
-        self.intermediate_dense = self._ffn_dense(intermediate_dim, gelu_exact, "intermediate")
-        self.output_dense = self._ffn_dense(hidden_dim, None, "output_dense")
+        # GELU is applied in `call`, in this layer's compute dtype, not inside the dense.
+        self.intermediate_dense = self._ffn_dense(intermediate_dim, "intermediate")
+        self.output_dense = self._ffn_dense(hidden_dim, "output_dense")
         self.output_dropout = Dropout(dropout, dtype=policy, name="output_dropout")
         self.output_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=policy, name="output_layer_norm"
         )
 
-    def _ffn_dense(self, units, activation, name):
-        return dense_layer(self, units, name, activation=activation, num_groups=self.num_groups)
+    def _ffn_dense(self, units, name):
+        return dense_layer(self, units, name, num_groups=self.num_groups)
 
     def build(self, input_shape):
         self.attention.build(input_shape)
@@ -100,7 +101,8 @@ class ConvBertLayer(keras.layers.Layer):
         )
         attended = self.attention_dropout(self.attention_output_dense(mixed), training=training)
         attended = self.attention_layer_norm(attended + inputs)
-        hidden = self.output_dense(self.intermediate_dense(attended))
+        hidden = gelu_exact(in_compute_dtype(self, self.intermediate_dense(attended)))
+        hidden = self.output_dense(hidden)
         outputs = self.output_dropout(hidden, training=training)
         outputs = self.output_layer_norm(outputs + attended)
         if return_attention_scores:

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from convbert_tf.layers.grouped_dense import dense_layer
+from convbert_tf.layers.grouped_dense import dense_layer, in_compute_dtype
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_odd, check_positive
 
@@ -105,7 +105,7 @@ class GroupBertConvModule(keras.layers.Layer):
         return output
 
     def call(self, inputs, padding_mask=None):
-        gates, values = ops.split(self.glu_dense(inputs), 2, axis=-1)
+        gates, values = ops.split(in_compute_dtype(self, self.glu_dense(inputs)), 2, axis=-1)
         h = values * ops.sigmoid(gates)
         if padding_mask is not None:
             h = h * ops.expand_dims(ops.cast(padding_mask, h.dtype), -1)

@@ -23,6 +23,21 @@ def dense_layer(owner, units, name, activation=None, num_groups=1):
                         dtype=owner.dtype_policy, name=name)
 
 
+def in_compute_dtype(owner, x):
+    """`x` (a sub-layer's output) cast to `owner`'s compute dtype; no op when they agree.
+
+    A sub-layer may compute in another dtype than its owner: the bf16 serving export gives
+    bfloat16 only to the layers that own a matmul kernel and keeps everything element-wise in
+    float32 (`convbert_tf.export.precision.bf16_matmul_policy`). Keras casts a layer's inputs
+    to its compute dtype, but an owner's own ops (`*`, `+`, activations) see the raw outputs,
+    so owners cast them first.
+
+    Example:
+    >>> query = in_compute_dtype(self, self.query_dense(inputs))
+    """
+    return ops.cast(x, owner.compute_dtype)
+
+
 def grouped_matmul(x, kernel):
     """Multiplies contiguous channel groups of `x` by their own block of `kernel`.
 

@@ -3,7 +3,7 @@
 import keras
 
 from convbert_tf.layers.activations import gelu_exact
-from convbert_tf.layers.grouped_dense import GroupedDense, dense_layer
+from convbert_tf.layers.grouped_dense import GroupedDense, dense_layer, in_compute_dtype
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_positive
 
@@ -44,7 +44,8 @@ class GroupedFeedForward(keras.layers.Layer):
             kernel_initializer or truncated_normal(0.02)
         )
         policy = self.dtype_policy
-        self.up_dense = dense_layer(self, intermediate_dim, "up", activation=gelu_exact)
+        # GELU is applied in `call`, in this layer's compute dtype, not inside the dense.
+        self.up_dense = dense_layer(self, intermediate_dim, "up")
         # Always a GroupedDense (its weights' layout), even with one group.
         self.down_dense = GroupedDense(
             hidden_dim, num_groups,
@@ -59,7 +60,8 @@ class GroupedFeedForward(keras.layers.Layer):
         self.mixer_dense.build(input_shape)
 
     def call(self, inputs):
-        return self.mixer_dense(self.down_dense(self.up_dense(inputs)))
+        hidden = gelu_exact(in_compute_dtype(self, self.up_dense(inputs)))
+        return self.mixer_dense(self.down_dense(hidden))
 
     def compute_output_shape(self, input_shape):
         return input_shape

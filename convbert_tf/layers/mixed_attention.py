@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.grouped_dense import dense_layer
+from convbert_tf.layers.grouped_dense import dense_layer, in_compute_dtype
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.self_attention import (
     attention_bias,
@@ -91,14 +91,14 @@ class MixedAttention(keras.layers.Layer):
         self.span_conv.build(input_shape, (*input_shape[:-1], self.attention_dim))
 
     def call(self, inputs, padding_mask=None, training=None, return_attention_scores=False):
-        query = self.query_dense(inputs)
-        conv = self.span_conv(inputs, query)
+        query = in_compute_dtype(self, self.query_dense(inputs))
+        conv = in_compute_dtype(self, self.span_conv(inputs, query))
         heads = self.num_mixed_heads
         bias = None if padding_mask is None else attention_bias(padding_mask)
         context, probs = scaled_dot_product_attention(
             split_heads(query, heads),
-            split_heads(self.key_dense(inputs), heads),
-            split_heads(self.value_dense(inputs), heads),
+            split_heads(in_compute_dtype(self, self.key_dense(inputs)), heads),
+            split_heads(in_compute_dtype(self, self.value_dense(inputs)), heads),
             bias,
             self.probs_dropout,
             training,

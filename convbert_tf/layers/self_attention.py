@@ -10,7 +10,7 @@ import keras
 from keras import ops
 
 from convbert_tf.layers.dropout import Dropout
-from convbert_tf.layers.grouped_dense import dense_layer
+from convbert_tf.layers.grouped_dense import dense_layer, in_compute_dtype
 from convbert_tf.layers.initializers import truncated_normal
 from convbert_tf.layers.validation import check_divisible, check_positive, check_rate
 
@@ -114,9 +114,9 @@ class SelfAttention(keras.layers.Layer):
         self.output_dense.build((*input_shape[:-1], self.hidden_dim))
 
     def call(self, inputs, padding_mask=None, training=None, return_attention_scores=False):
-        q = split_heads(self.query_dense(inputs), self.num_heads)
-        k = split_heads(self.key_dense(inputs), self.num_heads)
-        v = split_heads(self.value_dense(inputs), self.num_heads)
+        q = split_heads(in_compute_dtype(self, self.query_dense(inputs)), self.num_heads)
+        k = split_heads(in_compute_dtype(self, self.key_dense(inputs)), self.num_heads)
+        v = split_heads(in_compute_dtype(self, self.value_dense(inputs)), self.num_heads)
         bias = None if padding_mask is None else attention_bias(padding_mask)
         context, probs = scaled_dot_product_attention(
             q, k, v, bias, self.probs_dropout, training

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from convbert_tf.layers.grouped_dense import dense_layer
+from convbert_tf.layers.grouped_dense import dense_layer, in_compute_dtype
 from convbert_tf.layers.initializers import clone_initializer, truncated_normal
 from convbert_tf.layers.validation import check_odd, check_positive
 
@@ -85,20 +85,23 @@ class SpanDynamicConv(keras.layers.Layer):
         Equal to `SeparableConv1D(padding="same")` with the same weights (depthwise taps, then
         the pointwise `[D, A]` matrix, then the bias), but XLA's CPU depthwise convolution (and
         its gradient) runs ~5x slower than its FLOPs warrant; this form fuses the taps into one
-        element-wise loop and makes the pointwise part a plain matmul.
+        element-wise loop and makes the pointwise part a plain matmul. The taps run in this
+        layer's compute dtype, the matmul in `key_conv`'s (they differ in the bf16 serving
+        export, which gives bf16 to matmuls only).
         """
         k = self.kernel_size
         half = (k - 1) // 2
+        matmul_dtype = self.key_conv.compute_dtype
         depthwise = ops.cast(self.key_conv.depthwise_kernel, self.compute_dtype)  # [K, D, 1]
-        pointwise = ops.cast(self.key_conv.pointwise_kernel, self.compute_dtype)  # [1, D, A]
+        pointwise = ops.cast(self.key_conv.pointwise_kernel, matmul_dtype)  # [1, D, A]
         padded = ops.pad(inputs, ((0, 0), (half, half), (0, 0)))
         taps = None
         for tap in range(k):
             stop = tap - (k - 1) or None
             term = padded[:, tap:stop] * depthwise[tap, :, 0]
             taps = term if taps is None else taps + term
-        key = ops.matmul(taps, pointwise[0])
-        return key + ops.cast(self.key_conv.bias, self.compute_dtype)
+        key = ops.matmul(ops.cast(taps, matmul_dtype), pointwise[0])
+        return ops.cast(key, self.compute_dtype) + ops.cast(self.key_conv.bias, self.compute_dtype)
 
     def call(self, inputs, query):
         n, d, k = self.num_heads, self.head_dim, self.kernel_size
@@ -109,7 +112,8 @@ class SpanDynamicConv(keras.layers.Layer):
 
         half = (k - 1) // 2
         # Pad AFTER the projection: the padded taps are zeros, not the projection's bias.
-        value = ops.pad(self.value_dense(inputs), ((0, 0), (half, half), (0, 0)))
+        value = ops.pad(in_compute_dtype(self, self.value_dense(inputs)),
+                        ((0, 0), (half, half), (0, 0)))
         value = ops.reshape(value, (-1, ops.shape(value)[1], n, d))
         output = None
         for tap in range(k):

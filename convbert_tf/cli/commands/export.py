@@ -24,8 +24,8 @@ def register(subparsers):
     xla.add_argument("--xla", dest="jit_compile", action="store_true",
                      help="XLA-compile the model part (default for float32, not for bfloat16)")
     saved.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                       help="bfloat16: matmuls in bf16 through oneDNN (for CPUs with "
-                       "AVX512_BF16 / AMX; LayerNorm and softmax stay float32)")
+                       help="bfloat16: bf16 weights and matmuls through oneDNN (for CPUs "
+                       "with AVX512_BF16 / AMX); element-wise ops stay float32")
     saved.add_argument("--batch-buckets", default=None,
                        help="comma-separated batch sizes the model part runs at (requests are "
                        "padded up to them); default 1,2,4,8,16,32,64 with XLA, none without; "
