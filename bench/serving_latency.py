@@ -7,7 +7,8 @@ Sections (`--sections`, default all):
   keras-hub BERT classifiers of matching size: `bert_small`, `bert_medium_small`,
   `bert_base`; random weights, speed does not depend on them) and each shape (batch x seq:
   1x128, 8x128, 32x128, 1x512): SavedModel fp32 with XLA (`sm_fp32_xla`, the default export)
-  and without (`sm_fp32`), bf16 (`sm_bf16`, oneDNN; `sm_bf16_xla`), TFLite fp32 / fp16 /
+  and without (`sm_fp32`), bf16 (`sm_bf16`, oneDNN; `sm_bf16_xla`; on request `sm_bf16_all`,
+  the whole task in bf16, the earlier export), TFLite fp32 / fp16 /
   dynamic int8 (ids models, `num_threads` = CPU count). The SavedModel and TFLite variants of a
   (model, shape) are timed **round-robin** (one call of each per round), so load from other
   processes hits them alike: compare ratios within one run. ConvBERT models also get the
@@ -52,7 +53,9 @@ from bench.serving_common import cpu_info, percentile  # noqa: E402
 
 MODELS = ("conv_bert_small", "conv_bert_medium_small", "conv_bert_base",
           "bert_small", "bert_medium_small", "bert_base")
-SM_VARIANTS = ("sm_fp32_xla", "sm_fp32", "sm_bf16", "sm_bf16_xla")
+# `sm_bf16_all`: the whole task under Keras's `bfloat16` policy (the bf16 export before it
+# gave bf16 to matmuls only); not in the default variants, run it with `--variants`.
+SM_VARIANTS = ("sm_fp32_xla", "sm_fp32", "sm_bf16", "sm_bf16_xla", "sm_bf16_all")
 LITE_VARIANTS = ("tflite_fp32", "tflite_fp16", "tflite_dynamic_int8")
 ANCHORS = ("hf_torch_eager", "ort_fp32", "ort_dynamic_int8")
 DEFAULT_SHAPES = "1x128,8x128,32x128,1x512"
@@ -111,14 +114,21 @@ def make_callables(task, variants, seq, work):
     import tensorflow as tf
 
     from convbert_tf.export import TFLitePredictor, export_saved_model, export_tflite
+    from convbert_tf.export.precision import with_dtype_policy
 
     out = {}
     for variant in variants:
         path = os.path.join(work, f"{variant}_{seq}")
         if variant.startswith("sm_"):
-            export_dir = export_saved_model(
-                task, path, sequence_length=seq, precision="bfloat16" if "bf16" in variant
-                else "float32", jit_compile=variant.endswith("_xla"), warmup_batch_sizes=())
+            if variant == "sm_bf16_all":
+                export_dir = export_saved_model(
+                    with_dtype_policy(task, "bfloat16"), path, sequence_length=seq,
+                    jit_compile=False, warmup_batch_sizes=())
+            else:
+                export_dir = export_saved_model(
+                    task, path, sequence_length=seq,
+                    precision="bfloat16" if "bf16" in variant else "float32",
+                    jit_compile=variant.endswith("_xla"), warmup_batch_sizes=())
             sig = tf.saved_model.load(export_dir).signatures["serving_default"]
             out[variant] = (lambda x, sig=sig: sig(**{k: tf.constant(v) for k, v in x.items()}),
                             dir_bytes(export_dir))
@@ -392,7 +402,8 @@ def merge_latency(old, new):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--variants", default=",".join(SM_VARIANTS + LITE_VARIANTS))
+    parser.add_argument("--variants", default=",".join(
+        [v for v in SM_VARIANTS if v != "sm_bf16_all"] + list(LITE_VARIANTS)))
     parser.add_argument("--shapes", default=DEFAULT_SHAPES, help="batch x seq, comma-separated")
     parser.add_argument("--sections", default="latency,buckets,seqlen")
     parser.add_argument("--rounds", type=int, default=20)

@@ -155,8 +155,8 @@ def with_bf16_matmuls(task):
         The new model, with `task`'s weights rounded to bf16 where they feed a matmul.
 
     Raises:
-        RuntimeError: when a matmul weight of the copy is not bf16 (the copy's layer paths
-            differ from `task`'s, so the policy map matched nothing there).
+        RuntimeError: when a matmul weight of `task` has no bf16 counterpart in the copy
+            (the copy's layer paths differ from `task`'s, so the policy map missed them).
 
     Example:
     >>> fast = with_bf16_matmuls(classifier)
@@ -164,11 +164,10 @@ def with_bf16_matmuls(task):
     'float32'
     """
     copy = with_dtype_policy(task, bf16_matmul_policy(task))
-    missed = [path for path in matmul_layer_paths(copy)
-              if any(w.dtype != "bfloat16" for w in copy.weights
-                     if w.path.rpartition("/")[0] == path
-                     and w.path.rpartition("/")[2] in MATMUL_WEIGHTS)]
+    copy_dtypes = {w.path: w.dtype for w in copy.weights}
+    missed = [w.path for w in task.weights if w.path.rpartition("/")[2] in MATMUL_WEIGHTS
+              and copy_dtypes.get(w.path) != "bfloat16"]
     if missed:
-        raise RuntimeError(f"bf16 export: the copy's matmul layers {missed[:3]} kept float32 "
-                           "weights; their paths differ from the original task's.")
+        raise RuntimeError(f"bf16 export: the copy has no bf16 weight at {missed[:3]}: its "
+                           "layer paths differ from the original task's.")
     return copy

@@ -135,3 +135,15 @@ def test_bf16_export_keeps_element_wise_ops_in_float32(task):
     assert not on_activations
     assert any(op.type == "MatMul" and op.outputs[0].dtype == tf.bfloat16
                for op in graph.get_operations())
+
+
+def test_bf16_copy_refuses_a_policy_map_that_misses_the_matmuls(classifier, monkeypatch):
+    import keras
+
+    from convbert_tf.export import precision
+
+    # As if the copy's layer paths had changed: the map matches none of its layers.
+    monkeypatch.setattr(precision, "bf16_matmul_policy",
+                        lambda model: keras.dtype_policies.DTypePolicyMap("float32", {}))
+    with pytest.raises(RuntimeError, match="no bf16 weight at"):
+        precision.with_bf16_matmuls(classifier)
