@@ -109,7 +109,7 @@ def bf16_matmul_policy(model):
 
     Example:
     >>> policy = bf16_matmul_policy(classifier)
-    >>> policy["conv_bert_backbone/transformer_layer_0/intermediate"].name
+    >>> policy["transformer_layer_0/intermediate"].name  # a layer path, as `Layer.path`
     'bfloat16'
     """
     bf16 = keras.dtype_policies.DTypePolicy("bfloat16")
