@@ -77,15 +77,13 @@ class ConvBertLayer(keras.layers.Layer):
             epsilon=layer_norm_epsilon, dtype=policy, name="attention_layer_norm"
         )
         # GELU is applied in `call`, in this layer's compute dtype, not inside the dense.
-        self.intermediate_dense = self._ffn_dense(intermediate_dim, "intermediate")
-        self.output_dense = self._ffn_dense(hidden_dim, "output_dense")
+        self.intermediate_dense = dense_layer(self, intermediate_dim, "intermediate",
+                                              num_groups=num_groups)
+        self.output_dense = dense_layer(self, hidden_dim, "output_dense", num_groups=num_groups)
         self.output_dropout = Dropout(dropout, dtype=policy, name="output_dropout")
         self.output_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=policy, name="output_layer_norm"
         )
-
-    def _ffn_dense(self, units, name):
-        return dense_layer(self, units, name, num_groups=self.num_groups)
 
     def build(self, input_shape):
         self.attention.build(input_shape)

@@ -8,18 +8,21 @@ from convbert_tf.layers.initializers import clone_initializer
 from convbert_tf.layers.validation import check_divisible, check_positive
 
 
-def dense_layer(owner, units, name, activation=None, num_groups=1):
+def dense_layer(owner, units, name, num_groups=1):
     """The layers' one dense factory: `Dense(units)` (`GroupedDense` when `num_groups > 1`)
     with its own copy of `owner.kernel_initializer` and `owner`'s dtype policy.
+
+    No activation: owners apply it to `in_compute_dtype(owner, dense(x))`, so it runs in the
+    owner's dtype (float32 in the bf16 serving export, where only the matmul is bf16).
 
     Example:
     >>> self.query_dense = dense_layer(self, hidden_dim, "query")
     """
     initializer = clone_initializer(owner.kernel_initializer)
     if num_groups == 1:
-        return keras.layers.Dense(units, activation=activation, kernel_initializer=initializer,
+        return keras.layers.Dense(units, kernel_initializer=initializer,
                                   dtype=owner.dtype_policy, name=name)
-    return GroupedDense(units, num_groups, activation=activation, kernel_initializer=initializer,
+    return GroupedDense(units, num_groups, kernel_initializer=initializer,
                         dtype=owner.dtype_policy, name=name)
 
 
