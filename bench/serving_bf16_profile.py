@@ -3,8 +3,9 @@
 `bfloat16` is the export (bf16 matmuls, float32 element-wise ops); `bfloat16_all` the whole
 task under Keras's `bfloat16` policy, which this profile showed to be slower.
 
-`bench/serving_latency.py` measured that bf16 speeds BERT-base up by ~1.8x at batch 32 x 128
-and ConvBERT-base only by ~1.4x. This script says which ops keep ConvBERT from the same gain.
+With the whole task in bf16, `bench/serving_latency.py` once measured ConvBERT-base gaining
+much less than BERT-base at batch 32 x 128; this script showed which ops kept it from the same
+gain (the element-wise ones), and now compares that export with the matmul-only one.
 TensorFlow's step stats (`RunOptions.FULL_TRACE` on the exported signature, loaded in a v1
 session: TF's public way to time every executed op, including those inside the SavedModel's
 functions) give each op's duration. Ops overlap across inter-op threads, so the sums are op
