@@ -426,8 +426,10 @@ def plot(results, path):
     i = 0
     for kind in results["pretraining"]:
         for init in ("pretrained", "scratch"):
-            means = [results["downstream"][kind][init][t]["mean"] for t in tasks]
-            stds = [results["downstream"][kind][init][t]["std"] for t in tasks]
+            # A stopped run's unfinished tasks are blank bars.
+            done = results["downstream"].get(kind, {}).get(init, {})
+            means = [done[t]["mean"] if t in done else float("nan") for t in tasks]
+            stds = [done[t]["std"] if t in done else 0.0 for t in tasks]
             axes[2].bar([j + i * width for j in range(len(tasks))], means, width, yerr=stds,
                         label=f"{kind} {init}", hatch="" if init == "pretrained" else "//")
             i += 1
@@ -437,6 +439,18 @@ def plot(results, path):
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
+
+
+def save(results, started, path, scores=None, kind=None, init=None):
+    """Writes `results` (with the elapsed seconds) after every task, so that a stopped run
+    keeps what it finished; `scores` of a model still being fine-tuned go in as they are."""
+    if scores is not None:
+        results["downstream"][kind][init] = dict(scores)
+    results["seconds"] = round(time.time() - started, 1)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(path + ".tmp", path)  # never a half-written file
 
 
 def main():
@@ -466,7 +480,14 @@ def main():
                         "SST-2 (checks the pipeline, measures nothing)")
     parser.add_argument("--output", default=os.path.join(HERE, "results",
                                                          "pretraining_efficiency.json"))
+    parser.add_argument("--plot-from", metavar="JSON",
+                        help="only redraw the chart of an existing results file (a stopped "
+                             "run's partial one too) next to it, and exit")
     args = parser.parse_args()
+    if args.plot_from:
+        with open(args.plot_from, encoding="utf-8") as f:
+            plot(json.load(f), os.path.splitext(args.plot_from)[0] + ".png")
+        return 0
     if args.quick:
         args.pretrain_minutes, args.seeds, args.calibration_steps = 0.05, 1, 2
         args.log_every, args.pretrain_batch_size, args.sequence_length = 4, 8, 32
@@ -529,12 +550,10 @@ def main():
                                     "seconds": round(time.time() - began, 1)}
                     print(f"[{kind}] {init:10s} {task:9s} {scores[task]['mean']:.4f} ± "
                           f"{scores[task]['std']:.4f} ({scores[task]['seconds']} s)", flush=True)
+                    save(results, started, args.output, scores, kind, init)
                 scores["average"] = round(float(np.mean([scores[t]["mean"] for t in tasks])), 4)
                 results["downstream"][kind][init] = scores
-            results["seconds"] = round(time.time() - started, 1)
-            os.makedirs(os.path.dirname(args.output), exist_ok=True)
-            with open(args.output, "w") as f:  # after every model: partial results survive
-                json.dump(results, f, indent=1)
+                save(results, started, args.output)
     plot(results, os.path.splitext(args.output)[0] + ".png")
     print(json.dumps({k: {i: v["average"] for i, v in d.items()}
                       for k, d in results["downstream"].items()}), flush=True)

@@ -36,3 +36,26 @@ def test_quick_run_writes_results_and_chart(tmp_path):
     assert report["args"]["pooling"] == "mean"
     assert (tmp_path / "pretraining_efficiency.png").stat().st_size > 10_000
     assert report["machine"]["cores"] >= 1
+    assert not list(tmp_path.glob("*.tmp"))  # written, then renamed
+
+
+@pytest.mark.subprocess
+def test_plot_from_a_stopped_runs_partial_results(tmp_path):
+    # A run stopped inside a model's fine-tuning leaves that model's finished tasks only
+    # (save() after every task); --plot-from still draws, unfinished bars blank.
+    history = [{"seconds": 10.0 * i, "rtd_loss": 0.5 - 0.01 * i,
+                "discriminator_recall": 0.05 * i} for i in range(4)]
+    partial = {"tasks": ["sst2_1k", "cola"],
+               "pretraining": {"convbert": {"history": history}},
+               "downstream": {"convbert": {"pretrained": {
+                   "sst2_1k": {"mean": 0.67, "std": 0.02}}}}}
+    results = tmp_path / "partial.json"
+    results.write_text(json.dumps(partial))
+    run = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "bench", "pretraining_efficiency.py"),
+         "--plot-from", str(results)],
+        env={**os.environ, "PYTHONPATH": REPO_ROOT}, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (tmp_path / "partial.png").stat().st_size > 10_000
