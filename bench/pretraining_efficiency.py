@@ -441,11 +441,9 @@ def plot(results, path):
     fig.savefig(path, dpi=90)
 
 
-def save(results, started, path, scores=None, kind=None, init=None):
-    """Writes `results` (with the elapsed seconds) after every task, so that a stopped run
-    keeps what it finished; `scores` of a model still being fine-tuned go in as they are."""
-    if scores is not None:
-        results["downstream"][kind][init] = dict(scores)
+def save(results, started, path):
+    """Writes `results` (with the elapsed seconds); called after every task, so that a
+    stopped run keeps what it finished."""
     results["seconds"] = round(time.time() - started, 1)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path + ".tmp", "w") as f:
@@ -539,7 +537,7 @@ def main():
             print(f"[{kind}] frozen probe {results['probe'][kind]}", flush=True)
             tuner = FineTuner(kind, tokenizer, args, splits)
             for init, init_weights in (("pretrained", weights), ("scratch", None)):
-                scores = {}
+                scores = results["downstream"][kind][init] = {}  # filled task by task
                 for task in tasks:
                     began = time.time()
                     values = [tuner.run(init_weights, task, args.seed + s)
@@ -550,9 +548,8 @@ def main():
                                     "seconds": round(time.time() - began, 1)}
                     print(f"[{kind}] {init:10s} {task:9s} {scores[task]['mean']:.4f} ± "
                           f"{scores[task]['std']:.4f} ({scores[task]['seconds']} s)", flush=True)
-                    save(results, started, args.output, scores, kind, init)
+                    save(results, started, args.output)
                 scores["average"] = round(float(np.mean([scores[t]["mean"] for t in tasks])), 4)
-                results["downstream"][kind][init] = scores
                 save(results, started, args.output)
     plot(results, os.path.splitext(args.output)[0] + ".png")
     print(json.dumps({k: {i: v["average"] for i, v in d.items()}
