@@ -441,14 +441,53 @@ def plot(results, path):
     fig.savefig(path, dpi=90)
 
 
-def save(results, started, path):
-    """Writes `results` (with the elapsed seconds); called after every task, so that a
-    stopped run keeps what it finished."""
+def save(results, started, path, previous=None):
+    """Writes `results` (with the elapsed seconds), merged into `previous` when given
+    (`--merge`); called after every task, so that a stopped run keeps what it finished."""
     results["seconds"] = round(time.time() - started, 1)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path + ".tmp", "w") as f:
-        json.dump(results, f, indent=1)
+        json.dump(results if previous is None else merge_results(previous, results), f,
+                  indent=1)
     os.replace(path + ".tmp", path)  # never a half-written file
+
+
+# Arguments a merged run may change: which models it runs and where it writes.
+PER_RUN_ARGS = ("models", "output", "merge", "plot_from")
+
+
+def merge_results(previous, current):
+    """`previous` (a results file of this script) with the models of `current` added or
+    replaced: a benchmark run model by model, e.g. a model added after the others finished.
+
+    Refuses (ValueError naming the field) unless both runs measured the same thing on the
+    same kind of machine: every argument but `PER_RUN_ARGS`, the tasks, the recipe, the
+    corpus, and the CPU model, flags and core count. Each run's models, commit and seconds
+    are kept in `runs`; the top-level `seconds` is their sum (the whole benchmark's time).
+    """
+    for field in ("machine", "tasks", "recipe", "corpus"):
+        if previous.get(field) != current[field]:
+            raise ValueError(f"--merge: the results file's {field!r} is "
+                             f"{previous.get(field)!r}, this run's {current[field]!r}")
+    for name, value in current["args"].items():
+        if name not in PER_RUN_ARGS and previous["args"].get(name) != value:
+            raise ValueError(f"--merge: the results file was run with {name}="
+                             f"{previous['args'].get(name)!r}, this run with {value!r}")
+    runs = previous.get("runs") or [{  # a file written before `runs` existed: one run
+        "models": list(previous["pretraining"]), "commit": previous.get("commit"),
+        "seconds": previous.get("seconds")}]
+    merged = {**previous, "runs": [
+        {**run, "models": [m for m in run["models"] if m not in current["pretraining"]]}
+        for run in runs]}
+    merged["runs"] = [run for run in merged["runs"] if run["models"]]
+    merged["runs"].append({"models": list(current["pretraining"]),
+                           "commit": current.get("commit"), "seconds": current.get("seconds")})
+    for section in ("pretraining", "downstream", "probe"):
+        merged[section] = {**previous[section], **current[section]}
+    merged["args"] = {**previous["args"], "models": ",".join(merged["pretraining"])}
+    merged["commit"] = current.get("commit")
+    merged["seconds"] = round(sum(run["seconds"] or 0.0 for run in merged["runs"]), 1)
+    return merged
 
 
 def main():
@@ -478,6 +517,10 @@ def main():
                         "SST-2 (checks the pipeline, measures nothing)")
     parser.add_argument("--output", default=os.path.join(HERE, "results",
                                                          "pretraining_efficiency.json"))
+    parser.add_argument("--merge", action="store_true",
+                        help="add this run's models to the existing --output file (or "
+                             "replace them there) instead of overwriting it; refused unless "
+                             "every other argument, the corpus and the CPU match")
     parser.add_argument("--plot-from", metavar="JSON",
                         help="only redraw the chart of an existing results file (a stopped "
                              "run's partial one too) next to it, and exit")
@@ -513,10 +556,16 @@ def main():
                           "temperature": PRETRAINING_RECIPES["small_budget"]["temperature"]
                           if args.temperature is None else args.temperature}}
     results["commit"] = commit_stamp()
+    previous = None
+    if args.merge and os.path.exists(args.output):
+        with open(args.output, encoding="utf-8") as f:
+            previous = json.load(f)
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         results["corpus"] = build_corpus(corpus, args.corpus)
         print(f"corpus: {results['corpus']}", flush=True)
+        if previous is not None:
+            merge_results(previous, results)  # refuse a mismatch now, not after an hour
         splits = task_splits(tokenizer, tasks, args)
         for kind in models:
             backbone, info = pretrain_model(kind, corpus, workdir, tokenizer, args)
@@ -548,11 +597,13 @@ def main():
                                     "seconds": round(time.time() - began, 1)}
                     print(f"[{kind}] {init:10s} {task:9s} {scores[task]['mean']:.4f} ± "
                           f"{scores[task]['std']:.4f} ({scores[task]['seconds']} s)", flush=True)
-                    save(results, started, args.output)
+                    save(results, started, args.output, previous)
                 scores["average"] = round(float(np.mean([scores[t]["mean"] for t in tasks])), 4)
-                save(results, started, args.output)
+                save(results, started, args.output, previous)
+    if previous is not None:
+        results = merge_results(previous, results)
     plot(results, os.path.splitext(args.output)[0] + ".png")
-    print(json.dumps({k: {i: v["average"] for i, v in d.items()}
+    print(json.dumps({k: {i: v.get("average") for i, v in d.items()}
                       for k, d in results["downstream"].items()}), flush=True)
     return 0
 

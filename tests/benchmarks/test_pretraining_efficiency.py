@@ -9,6 +9,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
+sys.path.insert(0, os.path.join(REPO_ROOT, "bench"))
+import pretraining_efficiency  # noqa: E402  (bench/ is not a package)
+
 
 @pytest.mark.subprocess
 def test_quick_run_writes_results_and_chart(tmp_path):
@@ -59,3 +62,52 @@ def test_plot_from_a_stopped_runs_partial_results(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert (tmp_path / "partial.png").stat().st_size > 10_000
+
+
+def _results(models, seconds, **args):
+    """A results file's shape with `models` pretrained and fine-tuned (values are tags)."""
+    return {"machine": {"cpu": "AMD EPYC", "flags": ["avx2"], "cores": 2}, "tasks": ["rte"],
+            "recipe": {"name": "small_budget"}, "corpus": {"cola_train": {"lines": 1}},
+            "args": {"models": ",".join(models), "seeds": 3, "output": "a.json",
+                     "merge": False, "plot_from": None, **args},
+            "pretraining": {m: {"steps": m} for m in models},
+            "downstream": {m: {"pretrained": {"rte": {"mean": m}}} for m in models},
+            "probe": {m: {"pretrained": m} for m in models},
+            "commit": "c-" + "-".join(models), "seconds": seconds}
+
+
+def test_merge_adds_a_model_run_separately_and_keeps_each_runs_provenance():
+    # A file from before `runs` existed (the committed one): its top-level commit and
+    # seconds become its run's.
+    merged = pretraining_efficiency.merge_results(
+        _results(["convbert", "bert"], 100.0),
+        _results(["groupbert"], 50.0, output="b.json", merge=True))
+    assert list(merged["pretraining"]) == ["convbert", "bert", "groupbert"]
+    assert merged["downstream"]["bert"]["pretrained"]["rte"]["mean"] == "bert"
+    assert merged["probe"]["groupbert"] == {"pretrained": "groupbert"}
+    assert merged["runs"] == [
+        {"models": ["convbert", "bert"], "commit": "c-convbert-bert", "seconds": 100.0},
+        {"models": ["groupbert"], "commit": "c-groupbert", "seconds": 50.0}]
+    assert merged["seconds"] == 150.0
+    assert merged["args"]["models"] == "convbert,bert,groupbert"
+    # Rerunning a model replaces it (and its time) instead of counting it twice.
+    again = pretraining_efficiency.merge_results(merged, _results(["bert"], 40.0))
+    assert again["runs"] == [
+        {"models": ["convbert"], "commit": "c-convbert-bert", "seconds": 100.0},
+        {"models": ["groupbert"], "commit": "c-groupbert", "seconds": 50.0},
+        {"models": ["bert"], "commit": "c-bert", "seconds": 40.0}]
+    assert again["seconds"] == 190.0
+
+
+@pytest.mark.parametrize("field, change", [
+    ("seeds", {"args": {"seeds": 5}}),
+    ("machine", {"machine": {"cpu": "Intel Xeon", "flags": ["amx"], "cores": 2}}),
+    ("tasks", {"tasks": ["rte", "cola"]}),
+])
+def test_merge_refuses_a_run_that_measured_something_else(field, change):
+    previous = _results(["convbert"], 10.0)
+    current = _results(["groupbert"], 10.0)
+    for key, value in change.items():
+        current[key] = {**current[key], **value} if key == "args" else value
+    with pytest.raises(ValueError, match=field):
+        pretraining_efficiency.merge_results(previous, current)
