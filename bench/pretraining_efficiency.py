@@ -148,35 +148,42 @@ def make_generator(kind, discriminator, sequence_length):
                          embeddings=discriminator.embeddings, scale=0.5)
 
 
-def pretrain_model(kind, corpus, workdir, tokenizer, args):
-    """Calibrates seconds/step, then pretrains for `--pretrain-minutes` of training time."""
+def pretrain_run(kind, corpus, out, tokenizer, args, steps, block):
+    """`steps` pretraining steps of a fresh `kind` discriminator (seeded), logged and
+    checkpointed every `block`; returns `pretrain`'s (pretrainer, history)."""
     import keras
 
     from convbert_tf.training.pretraining import pretrain
 
-    def run(steps, block, out):
-        keras.utils.set_random_seed(args.seed)
-        disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
-        generator = make_generator(kind, disc, args.sequence_length)
-        return pretrain(disc, corpus, out, tokenizer, steps=steps, checkpoint_every=block,
-                        sequence_length=args.sequence_length, seed=args.seed,
-                        generator=generator, verbose=0, batch_size=args.pretrain_batch_size,
-                        **({} if args.temperature is None
-                           else {"temperature": args.temperature}),
-                        jit_compile=not args.quick)
+    keras.utils.set_random_seed(args.seed)
+    disc = make_backbone(kind, tokenizer.vocabulary_size(), args.sequence_length)
+    generator = make_generator(kind, disc, args.sequence_length)
+    return pretrain(disc, corpus, out, tokenizer, steps=steps, checkpoint_every=block,
+                    sequence_length=args.sequence_length, seed=args.seed,
+                    generator=generator, verbose=0, batch_size=args.pretrain_batch_size,
+                    **({} if args.temperature is None else {"temperature": args.temperature}),
+                    jit_compile=not args.quick)
 
+
+def seconds_per_pretraining_step(kind, corpus, workdir, tokenizer, args):
+    """The calibration that sets each model's step count: 2 x `calibration_steps` steps, the
+    second half timed (the first pays for XLA compilation)."""
+    _, history = pretrain_run(kind, corpus, os.path.join(workdir, f"{kind}_cal"), tokenizer,
+                              args, 2 * args.calibration_steps, args.calibration_steps)
+    return (history[-1]["seconds"] - history[0]["seconds"]) / args.calibration_steps
+
+
+def pretrain_model(kind, corpus, workdir, tokenizer, args):
+    """Calibrates seconds/step, then pretrains for `--pretrain-minutes` of training time."""
     block = args.log_every
     if args.quick:  # no calibration run: a fixed handful of steps
         seconds_per_step, steps = float("nan"), block
     else:
-        calibration = 2 * args.calibration_steps
-        _, history = run(calibration, args.calibration_steps,
-                         os.path.join(workdir, f"{kind}_cal"))
-        seconds_per_step = ((history[-1]["seconds"] - history[0]["seconds"])
-                            / args.calibration_steps)
+        seconds_per_step = seconds_per_pretraining_step(kind, corpus, workdir, tokenizer, args)
         steps = max(block, int(args.pretrain_minutes * 60 / seconds_per_step) // block * block)
     print(f"[{kind}] {seconds_per_step:.3f} s/step -> {steps} steps", flush=True)
-    pretrainer, history = run(steps, block, os.path.join(workdir, kind))
+    pretrainer, history = pretrain_run(kind, corpus, os.path.join(workdir, kind), tokenizer,
+                                       args, steps, block)
     return pretrainer.backbone, {"seconds_per_step_calibrated": round(seconds_per_step, 4)
                                  if seconds_per_step == seconds_per_step else None,
                                  "steps": steps, "final": history[-1], "history": history}
@@ -490,7 +497,9 @@ def merge_results(previous, current):
     return merged
 
 
-def main():
+def build_parser():
+    """The command line (also the source of the defaults `pretraining_efficiency_profile.py`
+    measures with)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--tasks", default=",".join(TASKS))
@@ -524,6 +533,11 @@ def main():
     parser.add_argument("--plot-from", metavar="JSON",
                         help="only redraw the chart of an existing results file (a stopped "
                              "run's partial one too) next to it, and exit")
+    return parser
+
+
+def main():
+    parser = build_parser()
     args = parser.parse_args()
     if args.plot_from:
         with open(args.plot_from, encoding="utf-8") as f:
