@@ -247,6 +247,21 @@ def length_grouped(split, batch_size, rng=None, bucket=16, group=50):
     return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
 
 
+def build_classifier(kind, vocabulary_size, sequence_length, pooling, seed):
+    """The fine-tuning model (uncompiled): a fresh `kind` backbone seeded with `seed`, its
+    `pooling` sentence vector, dropout 0.1 and a 2-way head (SST-2, CoLA and RTE are all
+    binary). Returns `(model, backbone, head)`."""
+    import keras
+
+    from convbert_tf.tasks.heads import sentence_features
+
+    keras.utils.set_random_seed(seed)
+    backbone = make_backbone(kind, vocabulary_size, sequence_length)
+    inputs, features = sentence_features(backbone, pooling)
+    head = keras.layers.Dense(2)
+    return keras.Model(inputs, head(keras.layers.Dropout(0.1)(features))), backbone, head
+
+
 class FineTuner:
     """Fine-tunes one model kind (pretrained or from scratch) on every task and seed with ONE
     compiled classifier: built and traced once, then for each run its weights are set (the
@@ -296,16 +311,9 @@ class FineTuner:
 )
 
     def _classifier(self, seed):
-        import keras
-
-        from convbert_tf.tasks.heads import sentence_features
-
-        keras.utils.set_random_seed(seed)
-        backbone = make_backbone(self.kind, self.tokenizer.vocabulary_size(),
-                                 self.args.sequence_length)
-        inputs, features = sentence_features(backbone, self.args.pooling)
-        head = keras.layers.Dense(2)  # SST-2, CoLA and RTE are all binary
-        model = keras.Model(inputs, head(keras.layers.Dropout(0.1)(features)))
+        model, backbone, head = build_classifier(
+            self.kind, self.tokenizer.vocabulary_size(), self.args.sequence_length,
+            self.args.pooling, seed)
         self.fresh[seed] = (backbone.get_weights(), head.get_weights())
         return model, backbone, head
 
@@ -483,12 +491,12 @@ def merge_results(previous, current):
     runs = previous.get("runs") or [{  # a file written before `runs` existed: one run
         "models": list(previous["pretraining"]), "commit": previous.get("commit"),
         "seconds": previous.get("seconds")}]
-    merged = {**previous, "runs": [
-        {**run, "models": [m for m in run["models"] if m not in current["pretraining"]]}
-        for run in runs]}
-    merged["runs"] = [run for run in merged["runs"] if run["models"]]
-    merged["runs"].append({"models": list(current["pretraining"]),
-                           "commit": current.get("commit"), "seconds": current.get("seconds")})
+    # A model run again leaves its earlier run (and that run, once it holds no model).
+    kept = [{**run, "models": [m for m in run["models"] if m not in current["pretraining"]]}
+            for run in runs]
+    merged = {**previous, "runs": [run for run in kept if run["models"]] + [
+        {"models": list(current["pretraining"]), "commit": current.get("commit"),
+         "seconds": current.get("seconds")}]}
     for section in ("pretraining", "downstream", "probe"):
         merged[section] = {**previous[section], **current[section]}
     merged["args"] = {**previous["args"], "models": ",".join(merged["pretraining"])}

@@ -38,14 +38,9 @@ SHAPES = ((32, 16), (32, 64), (64, 16), (128, 16), (128, 32))
 def classifier(kind, vocabulary_size, sequence_length, jit_compile):
     """The fine-tuning model of `pretraining_efficiency.FineTuner`, compiled alike."""
     import keras
-    from pretraining_efficiency import make_backbone
+    from pretraining_efficiency import build_classifier
 
-    from convbert_tf.tasks.heads import sentence_features
-
-    keras.utils.set_random_seed(0)
-    backbone = make_backbone(kind, vocabulary_size, sequence_length)
-    inputs, features = sentence_features(backbone, "mean")
-    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dropout(0.1)(features)))
+    model, backbone, _ = build_classifier(kind, vocabulary_size, sequence_length, "mean", 0)
     model.compile(keras.optimizers.AdamW(1e-3, weight_decay=0.01, epsilon=1e-6),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=jit_compile, run_eagerly=not jit_compile)
